@@ -1,0 +1,79 @@
+"""The LiveSwitch API's wire facts, in one place (see shared/liveswitch-api.md).
+
+Hosts, OAuth parameters, resource paths and scopes, page rules and webhook vocabulary. The tap,
+the target, the login helper and the sandbox all read them from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+DEFAULT_API_URL = "https://public-api.production.liveswitch.com/v1"
+DEFAULT_AUTH_URL = "https://supbubble-prod.us.auth0.com"
+# The trailing slash is part of the audience: Auth0 compares it literally.
+DEFAULT_AUDIENCE = "https://public-api.production.liveswitch.com/"
+AUTHORIZE_PATH = "/authorize"
+TOKEN_PATH = "/oauth/token"
+
+OFFLINE_ACCESS = "offline_access"
+IDENTITY_SCOPES = ("openid", "profile", "email")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One API collection: where it lives and which scopes open it."""
+
+    name: str
+    path: str
+    read_scope: str
+    write_scope: str | None = None
+    paged: bool = False
+    admin_only: bool = False
+
+    def readable_with(self, granted: Iterable[str]) -> bool:
+        """A read accepts the read scope or its `.write` scope (assumed in the contract)."""
+        granted = set(granted)
+        return self.read_scope in granted or (self.write_scope or "") in granted
+
+    def item_path(self, item_id: str) -> str:
+        return f"{self.path}/{item_id}"
+
+
+CONTACTS = Resource("contacts", "/contacts", "contacts", "contacts.write", paged=True)
+CONVERSATIONS = Resource(
+    "conversations", "/conversations", "conversations", "conversations.write", paged=True
+)
+WEBHOOKS = Resource("webhooks", "/webhooks", "webhooks", "webhooks.write", admin_only=True)
+ME = Resource("me", "/me", "me")
+RESOURCES = (CONTACTS, CONVERSATIONS, WEBHOOKS, ME)
+
+ALL_SCOPES: tuple[str, ...] = (
+    *IDENTITY_SCOPES,
+    OFFLINE_ACCESS,
+    *(
+        scope
+        for resource in RESOURCES
+        for scope in (resource.read_scope, resource.write_scope)
+        if scope
+    ),
+)
+
+# Paging: bare JSON arrays, `page` and `pageSize`; 1-based and at most 100 a page are assumed,
+# so the client must also survive a 0-based server and one that clamps the size (paging.py).
+PAGE_PARAM = "page"
+PAGE_SIZE_PARAM = "pageSize"
+DEFAULT_PAGE_SIZE = 100
+
+CONVERSATION_TYPES = ("LiveConversation", "Scheduled", "StartRecording", "TakePhotos")
+DEFAULT_CONVERSATION_TYPE = "LiveConversation"
+
+WEBHOOK_ENTITIES = ("contact", "conversation")
+WEBHOOK_EVENTS = ("CREATE", "UPDATE", "DELETE")
+WEBHOOK_HEADERS = (
+    "x-liveswitch-transaction-id",
+    "x-liveswitch-entity-id",
+    "x-liveswitch-webhook-id",
+    "x-liveswitch-webhook-event-type",
+    "x-liveswitch-webhook-entity-name",
+)
