@@ -77,3 +77,38 @@ WEBHOOK_HEADERS = (
     "x-liveswitch-webhook-event-type",
     "x-liveswitch-webhook-entity-name",
 )
+
+# Error meanings. 401 means the access token is missing, bad or expired (refresh once); 403 a
+# missing scope or, on webhooks, a non-admin; 429 and 5xx are transient. Token endpoint errors
+# come as Auth0's {"error", "error_description"}; API 400/404 as problem+json.
+UNAUTHORIZED = 401
+FORBIDDEN = 403
+NOT_FOUND = 404
+CONFLICT = 409
+TOO_MANY_REQUESTS = 429
+INVALID_GRANT = "invalid_grant"
+
+
+def is_retriable_status(status: int) -> bool:
+    return status == TOO_MANY_REQUESTS or status >= 500
+
+
+def error_message(body: object) -> str:
+    """The API's own words from an error body: problem+json, Auth0 or plain text.
+
+    Never echoes anything but the error fields, so request secrets cannot leak through it.
+    """
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, dict) and errors:
+            return "; ".join(
+                f"{field}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
+                for field, msgs in errors.items()
+            )
+        for key in ("error_description", "detail", "title", "error", "message"):
+            if isinstance(body.get(key), str) and body[key]:
+                return str(body[key])
+        return ""
+    if isinstance(body, str):
+        return body.strip()[:300]
+    return ""
