@@ -6,9 +6,9 @@ with the same token at once. Meltano writes a fresh config file each run, so the
 that home; this file is. One file can serve several apps: entries are keyed by token endpoint
 and client id.
 
-Writes go to a temporary file in the same folder, are fsynced and renamed over the old file, so
-a crash leaves either the old or the new token, never half of one. The file is created 0600 and
-its folder 0700. A sibling `.lock` file, held with flock, serializes refreshes across processes.
+Writes are atomic (files.write_private_file), so a crash leaves either the old or the new token,
+never half of one. The file is created 0600 and its folder 0700. A sibling `.lock` file, held
+with flock, serializes refreshes across processes.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from liveswitch_api.files import ensure_private_folder, write_private_file
 
 STORE_FILE_NAME = "tokens.json"
 
@@ -66,7 +67,7 @@ class TokenStore:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's inter-process lock (blocking) for a read-refresh-write cycle."""
-        self._ensure_folder()
+        ensure_private_folder(self.path.parent)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -102,27 +103,7 @@ class TokenStore:
         return entries if isinstance(entries, dict) else {}
 
     def _write_all(self, entries: dict[str, object]) -> None:
-        self._ensure_folder()
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(fd, "w") as handle:  # mkstemp creates it 0600
-                json.dump({"version": 1, "entries": entries}, handle, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-    def _ensure_folder(self) -> None:
-        if not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, mode=0o700)
+        write_private_file(self.path, json.dumps({"version": 1, "entries": entries}, indent=1))
 
 
 class TokenStoreError(Exception):
