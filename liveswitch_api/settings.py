@@ -122,7 +122,7 @@ HTTP_PROPERTIES: tuple[th.Property, ...] = (
 )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -131,13 +131,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _url_error(name: str, value: object) -> str | None:
+def url_error(name: str, value: object) -> str | None:
     if not isinstance(value, str) or not value:
         return f"{name}: must be a URL"
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"{name}: {value!r} is not an http(s) URL"
-    if parts.scheme != "https" and not _is_loopback(parts.hostname):
+    if parts.scheme != "https" and not is_loopback(parts.hostname):
         return f"{name}: {value!r} must use https (plain http only for a loopback host)"
     return None
 
@@ -161,7 +161,7 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
                 "(from `liveswitch-auth login`), or access_token"
             )
     for name in ("api_url", "auth_url"):
-        if name in config and (error := _url_error(name, config[name])):
+        if name in config and (error := url_error(name, config[name])):
             errors.append(error)
     if (start_date := config.get("start_date")) is not None:
         try:
