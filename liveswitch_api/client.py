@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
+import urllib3.exceptions
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from liveswitch_api import wire
@@ -26,6 +27,30 @@ class ApiError(FatalAPIError):
         self.status = status
         self.message = message
         super().__init__(f"{request} answered {status}" + (f": {message}" if message else ""))
+
+
+class AmbiguousWriteError(FatalAPIError):
+    """A write failed after the request may have reached the server: it may have acted.
+
+    Raised instead of retrying by `ApiClient.request(..., retry_ambiguous=False)`, for writes
+    that are not safe to repeat (the API has no idempotency keys). Safe to print.
+    """
+
+    def __init__(self, request: str, reason: str) -> None:
+        self.request = request
+        super().__init__(f"{request}: {reason}; the server may or may not have acted on it")
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when a failed request certainly never reached the server (so repeating it is safe):
+    a refused connection or a connect timeout. A dropped connection, a read timeout or a 5xx may
+    come after the server acted."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        reason = getattr(exc.args[0], "reason", exc.args[0])
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
 
 
 def decode_json(response: requests.Response) -> Any:
@@ -73,7 +98,9 @@ class ApiClient:
         self.session.auth = authenticator
         if user_agent:
             self.session.headers["User-Agent"] = user_agent
-        self._send = retry_policy.decorate(self._send_once, lambda args: f"{args[0]} {args[1]}")
+        describe = self._describe
+        self._send = retry_policy.decorate(self._send_once, describe)
+        self._send_unrepeated = retry_policy.decorate(self._send_once_or_ambiguous, describe)
 
     @classmethod
     def from_config(
@@ -95,9 +122,36 @@ class ApiClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        retry_ambiguous: bool = True,
     ) -> Any:
-        """Send one request (with retries); return the decoded body, None when empty."""
-        return self._send(method, path, params, json)
+        """Send one request (with retries); return the decoded body, None when empty.
+
+        `retry_ambiguous=False` is for writes that must not happen twice: a failure after which
+        the server may have acted (5xx, dropped connection, read timeout, malformed body)
+        raises AmbiguousWriteError instead of being retried; 429 and failures before the
+        request left are still retried.
+        """
+        send = self._send if retry_ambiguous else self._send_unrepeated
+        return send(method, path, params, json)
+
+    @staticmethod
+    def _describe(args: tuple[Any, ...]) -> str:
+        return f"{args[0]} {args[1]}"
+
+    def _send_once_or_ambiguous(
+        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any
+    ) -> Any:
+        try:
+            return self._send_once(method, path, params, json)
+        except RetriableAPIError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status == wire.TOO_MANY_REQUESTS:
+                raise  # refused before acting: retried
+            raise AmbiguousWriteError(f"{method} {path}", str(exc)) from None
+        except requests.exceptions.RequestException as exc:
+            if never_sent(exc):
+                raise
+            raise AmbiguousWriteError(f"{method} {path}", type(exc).__name__) from None
 
     def _send_once(
         self, method: str, path: str, params: Mapping[str, Any] | None, json: Any

@@ -1,0 +1,1 @@
+"""target-liveswitch: a Singer target for the LiveSwitch Contact and Concierge API."""

@@ -1,0 +1,316 @@
+"""One sink per LiveSwitch stream. Each record is written (or dead-lettered) synchronously,
+before the next input line is read, so every STATE the target passes on covers only records
+that are already durable in LiveSwitch, the ledger or the dead letter.
+
+Exactly once, and what an ambiguous failure means. The API has no idempotency keys. A 5xx, a
+dropped connection or a read timeout after the server acted leaves a create done but unreported.
+The sandbox injects its faults before touching state, so a retry there never duplicates; the
+real API may not be so kind. So:
+
+- contacts: creates are retried; if the lost attempt did create the contact, the retry meets
+  409 (the phone exists), which the target turns into a rescan and an update (upsert mode).
+- conversations: a create is never sent again after an ambiguous failure. The ledger entry
+  stays `pending` and the record goes to the dead letter saying the conversation may exist;
+  later runs do not send it again either (a second conversation would text the customer twice).
+- webhooks: after an ambiguous failure the subscriptions are listed again; one that appeared
+  counts as created, otherwise the record goes to the dead letter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.sinks import RecordSink
+from typing_extensions import override
+
+from liveswitch_api import wire
+from liveswitch_api.auth import AuthError
+from liveswitch_api.client import AmbiguousWriteError, ApiError
+from target_liveswitch import contacts
+from target_liveswitch.errors import Rejected
+from target_liveswitch.ledger import LedgerError
+from target_liveswitch.report import Outcome
+from target_liveswitch.webhooks import webhook_key
+
+if TYPE_CHECKING:
+    from singer_sdk import Target
+
+    from target_liveswitch.run import Run
+    from target_liveswitch.target import TargetLiveSwitch
+
+# Fields of a conversation create. Answer-only fields (id, URLs, timestamps) are left out, and
+# so is projectId: a project id belongs to the organization it was read from (use
+# projectExternalId or projectName to place conversations in projects).
+CONVERSATION_FIELDS = (
+    "contactId",
+    "phone",
+    "email",
+    "firstName",
+    "lastName",
+    "message",
+    "name",
+    "notes",
+    "tags",
+    "type",
+    "projectExternalId",
+    "projectName",
+    "projectAutoCreate",
+    "projectCreateAsPubliclyShared",
+)
+
+
+def payload_hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def source_key(record: dict[str, Any], key_properties: Sequence[str]) -> str:
+    """A record's identity in its source: its primary key, else `id`, else a content hash."""
+    names = list(key_properties) or (["id"] if record.get("id") is not None else [])
+    if names and all(record.get(name) is not None for name in names):
+        return json.dumps([record[name] for name in names], default=str)
+    return "sha256:" + payload_hash(record)
+
+
+class LiveSwitchSink(RecordSink):
+    """Writes one record at a time and turns each answer into an outcome."""
+
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self.run: Run = cast("TargetLiveSwitch", target).run
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        record = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
+        try:
+            outcome = self.write(record)
+        except Rejected as exc:
+            self.rejected(record)
+            self.run.reject(self.stream_name, record, exc.status, exc.message)
+            return
+        except ApiError as exc:
+            if exc.status == wire.UNAUTHORIZED:
+                raise self.run.abort(f"{self.stream_name}: {exc} (after a token refresh)") from None
+            self.rejected(record)
+            self.run.reject(self.stream_name, record, exc.status, self.explain(exc))
+            return
+        except (FatalAPIError, AuthError, LedgerError) as exc:
+            raise self.run.abort(f"{self.stream_name}: {exc}") from None
+        self.run.report.count(self.stream_name, outcome)
+
+    def write(self, record: dict[str, Any]) -> Outcome:
+        raise NotImplementedError
+
+    def rejected(self, record: dict[str, Any]) -> None:
+        """Hook: a record is about to be dead-lettered."""
+
+    def explain(self, error: ApiError) -> str:
+        """The dead letter's message for a refused request."""
+        if error.status == wire.FORBIDDEN:
+            scope = self.resource.write_scope
+            return f"{error}: the token lacks the `{scope}` scope"
+        return error.message or str(error)
+
+    resource: ClassVar[wire.Resource]
+
+    @property
+    def key(self) -> list[str]:
+        return list(self.key_properties)
+
+
+class ContactsSink(LiveSwitchSink):
+    resource = wire.CONTACTS
+
+    @override
+    def write(self, record: dict[str, Any]) -> Outcome:
+        run = self.run
+        key = source_key(record, self.key)
+        match_key: str = self.config.get("contact_match_key") or "phone"
+        entry = run.ledger.get(self.resource.name, key)
+        existing = run.contacts.get(entry.target_id) if entry and entry.target_id else None
+        if existing is None:
+            existing = run.contacts.find(match_key, record)
+        if existing is None:
+            return self._create(record, key, match_key)
+        if run.write_mode == "create_only":
+            run.ledger.commit(self.resource.name, key, str(existing["id"]), payload_hash(record))
+            return Outcome.SKIPPED
+        return self._update(existing, record, key)
+
+    def _create(self, record: dict[str, Any], key: str, match_key: str) -> Outcome:
+        run = self.run
+        if run.write_mode == "update_only":
+            value = contacts.match_value(match_key, record)
+            found = f"{match_key} {value!r}" if value else f"no {match_key}"
+            raise Rejected(f"no existing contact matches ({found}); update_only never creates")
+        if contacts.normalize_phone(record.get("phone")) is None:
+            raise Rejected("phone: missing or without digits; LiveSwitch needs one to create")
+        body = contacts.create_body(record)
+        try:
+            created = run.send("POST", wire.CONTACTS.path, body)
+        except ApiError as exc:
+            if exc.status != wire.CONFLICT or run.write_mode != "upsert":
+                raise
+            # The phone exists although the index did not know it: added since the scan, or
+            # created by an earlier attempt of this very request whose answer was lost.
+            run.contacts.reload()
+            existing = run.contacts.find("phone", record)
+            if existing is None:
+                raise
+            return self._update(existing, record, key)
+        run.contacts.put(created)
+        run.ledger.commit(self.resource.name, key, str(created["id"]), payload_hash(body))
+        return Outcome.CREATED
+
+    def _update(self, existing: dict[str, Any], record: dict[str, Any], key: str) -> Outcome:
+        run = self.run
+        overwrite = self.config.get("null_policy") == "overwrite"
+        body = contacts.update_body(existing, record, overwrite_nulls=overwrite)
+        contact_id = str(existing["id"])
+        outcome = Outcome.UNCHANGED
+        if not contacts.same_fields(body, existing):
+            updated = run.send("PUT", wire.CONTACTS.item_path(contact_id), body)
+            run.contacts.put({**existing, **body, **(updated or {}), "id": contact_id})
+            outcome = Outcome.UPDATED
+        run.ledger.commit(self.resource.name, key, contact_id, payload_hash(body))
+        return outcome
+
+
+class ConversationsSink(LiveSwitchSink):
+    resource = wire.CONVERSATIONS
+
+    @override
+    def write(self, record: dict[str, Any]) -> Outcome:
+        run = self.run
+        key = source_key(record, self.key)
+        entry = run.ledger.get(self.resource.name, key)
+        if entry is not None and not entry.pending:
+            return Outcome.UNCHANGED  # created before; conversations cannot be updated
+        if entry is not None:
+            raise Rejected(
+                "an earlier attempt to create this conversation was interrupted or failed "
+                "ambiguously, so it may already exist in LiveSwitch; not sent again (that "
+                f"would text the customer twice). Check LiveSwitch; to send it anyway, delete "
+                f"its entry (stream 'conversations', source_key {key!r}) from the ledger "
+                f"{run.ledger.path}"
+            )
+        if run.write_mode == "update_only":
+            raise Rejected("conversations cannot be updated, and update_only never creates")
+        if not self.config.get("allow_conversation_invites"):
+            raise Rejected(
+                "not created: creating a conversation texts an invitation to a real customer; "
+                "set allow_conversation_invites to true to allow it"
+            )
+        body = self._body(record)
+        digest = payload_hash(body)
+        run.ledger.begin(self.resource.name, key, digest)
+        try:
+            created = run.send("POST", wire.CONVERSATIONS.path, body, retry_ambiguous=False)
+        except AmbiguousWriteError as exc:
+            raise Rejected(
+                f"{exc}. The conversation may exist; it is not sent again (this run or later "
+                "ones) so the customer is not texted twice. Check LiveSwitch."
+            ) from None
+        except Exception:
+            # Refused (4xx), or retries of failures that happen before the server acts (429, no
+            # connection) ran out: nothing was created, so nothing is pending.
+            run.ledger.forget(self.resource.name, key)
+            raise
+        run.ledger.commit(self.resource.name, key, str(created["id"]), digest)
+        return Outcome.CREATED
+
+    def _body(self, record: dict[str, Any]) -> dict[str, Any]:
+        body = {name: record[name] for name in CONVERSATION_FIELDS if record.get(name) is not None}
+        contact_id = body.pop("contactId", None)
+        if contact_id is not None:
+            translated = self._translate(str(contact_id), has_phone="phone" in body)
+            if translated is not None:
+                body["contactId"] = translated
+        elif "phone" not in body:
+            raise Rejected("contactId or phone: one is required to create a conversation")
+        return body
+
+    def _translate(self, contact_id: str, *, has_phone: bool) -> str | None:
+        """The target organization's id for a source contact id; None to go by phone."""
+        run = self.run
+        entry = run.ledger.get(wire.CONTACTS.name, source_key({"id": contact_id}, ["id"]))
+        if entry is not None and entry.target_id:
+            return entry.target_id
+        if run.contacts.get(contact_id) is not None:
+            return contact_id
+        if has_phone:
+            return None
+        raise Rejected(
+            f"contactId {contact_id!r} is neither a contact of the target organization nor one "
+            "this target wrote; send its contact in the contacts stream first (tap-liveswitch "
+            "emits contacts before conversations) or give a phone"
+        )
+
+
+class WebhooksSink(LiveSwitchSink):
+    resource = wire.WEBHOOKS
+
+    @override
+    def write(self, record: dict[str, Any]) -> Outcome:
+        run = self.run
+        key = webhook_key(record)
+        if key is None:
+            raise Rejected(
+                "url, entityName and eventType: required; entityName one of "
+                f"{', '.join(wire.WEBHOOK_ENTITIES)}, eventType one of "
+                f"{', '.join(wire.WEBHOOK_EVENTS)}"
+            )
+        run.webhooks.wanted.add(key)
+        if key in run.webhooks.existing():
+            return Outcome.UNCHANGED
+        if run.write_mode == "update_only":
+            raise Rejected("no such subscription exists, and update_only never creates")
+        body = {"url": key[0], "entityName": key[1], "eventType": key[2]}
+        try:
+            created = run.send("POST", wire.WEBHOOKS.path, body, retry_ambiguous=False)
+        except AmbiguousWriteError as exc:
+            created = run.webhooks.existing(reload=True).get(key)
+            if created is None:
+                raise Rejected(f"{exc}; it does not exist now, send it again") from None
+        run.webhooks.added(key, created)
+        return Outcome.CREATED
+
+    @override
+    def rejected(self, record: dict[str, Any]) -> None:
+        self.run.webhooks.incomplete = True
+
+    @override
+    def explain(self, error: ApiError) -> str:
+        if error.status == wire.FORBIDDEN:
+            return (
+                f"{error}: managing webhooks needs an organization admin and the "
+                "`webhooks.write` scope"
+            )
+        return super().explain(error)
+
+
+class IgnoredSink(LiveSwitchSink):
+    """A stream the tap emits that has nothing to write (`me`): counted as skipped."""
+
+    resource = wire.ME
+
+    @override
+    def write(self, record: dict[str, Any]) -> Outcome:
+        return Outcome.SKIPPED
+
+
+SINKS: dict[str, type[LiveSwitchSink]] = {
+    wire.CONTACTS.name: ContactsSink,
+    wire.CONVERSATIONS.name: ConversationsSink,
+    wire.WEBHOOKS.name: WebhooksSink,
+    wire.ME.name: IgnoredSink,
+}

@@ -1,0 +1,90 @@
+"""target-liveswitch: writes contacts, conversations and webhook subscriptions into LiveSwitch."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.sinks import Sink
+from typing_extensions import override
+
+from liveswitch_api.settings import AUTH_PROPERTIES, HTTP_PROPERTIES, check_config
+from target_liveswitch.errors import TargetError, UnsupportedStreamError
+from target_liveswitch.run import Run
+from target_liveswitch.settings import TARGET_PROPERTIES, target_config_errors
+from target_liveswitch.sinks import SINKS
+
+
+class TargetLiveSwitch(Target):
+    """Singer target for the LiveSwitch Contact and Concierge API."""
+
+    name = "target-liveswitch"
+
+    config_jsonschema = th.PropertiesList(
+        *AUTH_PROPERTIES, *HTTP_PROPERTIES, *TARGET_PROPERTIES
+    ).to_dict()
+
+    @functools.cached_property
+    def run(self) -> Run:
+        """What the sinks of this run share; built when the first sink needs it."""
+        return Run(self.config, self.logger)
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=False)
+        return check_config(
+            [*errors, *target_config_errors(self.config)], self.config, raise_errors=raise_errors
+        )
+
+    @override
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        try:
+            return SINKS[stream_name]
+        except KeyError:
+            supported = ", ".join(SINKS)
+            msg = (
+                f"stream {stream_name!r} is not supported; target-liveswitch writes {supported} "
+                "(rename a stream with stream_maps)"
+            )
+            raise UnsupportedStreamError(msg) from None
+
+    @override
+    def _process_state_message(self, message_dict: dict[str, Any]) -> None:
+        """Pass each new STATE on at once. Sinks write each record before the next line is read,
+        so everything before this STATE is already durable; the SDK would otherwise hold it
+        until its next full drain (every 5 minutes or at the end)."""
+        known = self._latest_state
+        super()._process_state_message(message_dict)
+        if self._latest_state != known:
+            self.drain_all()
+
+    @override
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        self.run.finish()
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: Any = None,
+        file_input: Any = None,
+    ) -> None:
+        """The SDK's invoke, ending a failed run with one clear line and exit code 1."""
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, file_input=file_input
+            )
+        except TargetError as exc:
+            cls.logger.error("%s", exc)
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    TargetLiveSwitch.cli()
