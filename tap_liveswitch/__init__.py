@@ -1,0 +1,1 @@
+"""tap-liveswitch: a Singer tap for the LiveSwitch Contact and Concierge API."""

@@ -1,0 +1,155 @@
+"""Full and incremental syncs against the sandbox, run as `tap-liveswitch --config ...`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+
+import pytest
+from singer_run import BIN, select_streams, write_json
+
+from liveswitch_sandbox.process import SandboxProcess
+
+
+def test_full_sync_emits_every_seeded_record_once(sandbox_factory, tap):
+    sandbox = sandbox_factory(contacts=250, conversations=120)
+    result = tap(sandbox).check()
+    counts = sandbox.stats()["counts"]
+    for stream in ("contacts", "conversations"):
+        ids = result.ids(stream)
+        assert len(ids) == counts[stream]
+        assert len(set(ids)) == len(ids)
+    assert len(result.records("me")) == 1
+    assert result.last_state["bookmarks"]["contacts"]["replication_key"] == "updatedAt"
+
+
+def test_incremental_run_emits_only_touched_records(sandbox_factory, tap):
+    sandbox = sandbox_factory(contacts=150, conversations=60)
+    first = tap(sandbox).check()
+    again = tap(sandbox, state=first.last_state).check()
+    # nothing changed: at most the boundary record (bookmarks are inclusive)
+    assert len(again.records("contacts")) <= 1
+    assert len(again.records("conversations")) <= 1
+
+    touched = sandbox.touch(4)
+    after_touch = tap(sandbox, state=again.last_state).check()
+    for stream in ("contacts", "conversations"):
+        bookmark = again.last_state["bookmarks"][stream]["replication_key_value"]
+        emitted = {r["id"]: r for r in after_touch.records(stream)}
+        assert set(touched[stream]) <= emitted.keys()
+        extra = [emitted[i] for i in emitted.keys() - set(touched[stream])]
+        assert len(extra) <= 1  # the boundary record, whose updatedAt is the bookmark
+        assert all(r["updatedAt"] == bookmark for r in extra)
+    assert (
+        after_touch.last_state["bookmarks"]["contacts"]["replication_key_value"]
+        > (first.last_state["bookmarks"]["contacts"]["replication_key_value"])
+    )
+
+
+def test_start_date_filters_on_the_client(sandbox_factory, tap, tmp_path):
+    sandbox = sandbox_factory(contacts=120, conversations=10)
+    everything = tap(sandbox).check().records("contacts")
+    cutoff = sorted(r["updatedAt"] for r in everything)[60]
+    config = sandbox.config(token_store_path=str(tmp_path / "tokens.json"), start_date=cutoff)
+    result = tap(sandbox, config).check()
+    assert {r["id"] for r in result.records("contacts")} == {
+        r["id"] for r in everything if r["updatedAt"] >= cutoff
+    }
+
+
+def test_catalog_selects_streams(sandbox_factory, tap, tmp_path):
+    sandbox = sandbox_factory(contacts=30, conversations=10)
+    config = sandbox.config(token_store_path=str(tmp_path / "tokens.json"))
+    result = tap(sandbox, config, args=select_streams(config, tmp_path, {"me"})).check()
+    assert {m["stream"] for m in result.messages if m["type"] == "RECORD"} == {"me"}
+    assert "GET /v1/contacts" not in sandbox.stats()["requests"]
+
+
+def test_killed_run_resumes_from_its_last_state_without_gaps(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(contacts=60, conversations=200, latency_ms=20)
+    config = sandbox.config(token_store_path=str(tmp_path / "tokens.json"), page_size=20)
+    command = [
+        str(BIN / "tap-liveswitch"),
+        "--config",
+        str(write_json(tmp_path / "c.json", config)),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    emitted: set[str] = set()
+    last_state = None
+    for line in process.stdout:
+        message = json.loads(line)
+        if message["type"] == "STATE":
+            last_state = message["value"]
+        if message["type"] == "RECORD" and message["stream"] == "conversations":
+            emitted.add(message["record"]["id"])
+            if len(emitted) == 30:
+                process.send_signal(signal.SIGKILL)
+                break
+    process.wait()
+    assert last_state is not None, "the tap emitted no STATE before the kill"
+
+    resumed = subprocess.run(
+        [*command, "--state", str(write_json(tmp_path / "s.json", last_state))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    records = [json.loads(line) for line in resumed.stdout.splitlines()]
+    resumed_ids = {
+        m["record"]["id"]
+        for m in records
+        if m["type"] == "RECORD" and m["stream"] == "conversations"
+    }
+    assert len(emitted | resumed_ids) == 200
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"page_base": 0},
+        {"max_page_size": 37},
+        {"page_base": 0, "max_page_size": 37},
+        {"fault_rate": 0.1, "seed": 7},
+        {"rate_limit": 4},
+    ],
+    ids=["page-base-0", "clamped-37", "both", "faults", "rate-limited"],
+)
+def test_paging_survives_the_unknowns(sandbox_factory, tap, options):
+    sandbox: SandboxProcess = sandbox_factory(contacts=230, conversations=75, **options)
+    result = tap(sandbox).check()
+    for stream, expected in (("contacts", 230), ("conversations", 75)):
+        ids = result.ids(stream)
+        assert len(ids) == expected, (stream, options)
+        assert len(set(ids)) == expected
+
+
+def test_server_ignoring_page_stops_with_a_warning(sandbox_factory, tap):
+    sandbox = sandbox_factory(contacts=250, conversations=5, ignore_page=True)
+    result = tap(sandbox).check()
+    assert len(result.ids("contacts")) == 100  # the one page it keeps answering
+    assert "seems to ignore `page`" in result.stderr
+    assert sandbox.stats()["requests"]["GET /v1/contacts"] <= 3
+
+
+def test_retries_are_logged_once_each_without_bodies(sandbox_factory, tap):
+    sandbox = sandbox_factory(contacts=400, conversations=5, fault_rate=0.3, seed=3)
+    result = tap(sandbox).check()
+    faults = sum(sandbox.stats()["faults"].values())
+    retries = [line for line in result.stderr.splitlines() if "; retry " in line]
+    # a faulted page-0 probe is not retried (any answer there means "no page 0")
+    assert 0 < len(retries) <= faults
+    assert "Backing off" not in result.stderr  # the SDK's ERROR-level retry line is replaced
+    assert all("WARNING" in line for line in retries)
+    assert not any("{" in line.split("; retry")[0] for line in retries)
+
+
+def test_exhausted_retries_fail_with_status_path_and_attempts(sandbox_factory, tap, tmp_path):
+    sandbox = sandbox_factory(contacts=10, conversations=5, fault_rate=1.0)
+    config = sandbox.config(token_store_path=str(tmp_path / "tokens.json"), max_retries=1)
+    result = tap(sandbox, config)
+    assert result.returncode != 0
+    assert "failed after 2 attempts" in result.stderr

@@ -1,0 +1,64 @@
+"""PageWalk decisions, page by page (the wire behaviour is covered in tests/tap)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from liveswitch_api.paging import PageWalk
+
+LOGGER = logging.getLogger("test")
+
+
+def page(start: int, count: int) -> list[dict]:
+    return [{"id": str(i)} for i in range(start, start + count)]
+
+
+def walk_through(server: dict[int, list[dict] | None]) -> tuple[list[str], list[int]]:
+    walk = PageWalk("contacts", LOGGER)
+    emitted: list[str] = []
+    asked: list[int] = []
+    while not walk.done:
+        asked.append(walk.page)
+        emitted += [r["id"] for r in walk.accept(server.get(walk.page, []))]
+        assert len(asked) < 50, "the walk does not end"
+    return emitted, asked
+
+
+def test_one_based_server_with_a_short_last_page():
+    emitted, asked = walk_through({1: page(0, 3), 2: page(3, 3), 3: page(6, 1), 0: page(0, 3)})
+    assert emitted == [str(i) for i in range(7)]
+    assert asked == [1, 2, 3, 0]
+
+
+def test_clamped_page_size_does_not_stop_early():
+    # asked for 100, served 2 a page: never stop on a page shorter than asked for
+    emitted, _ = walk_through({1: page(0, 2), 2: page(2, 2), 3: page(4, 2), 4: page(6, 1)})
+    assert len(emitted) == 7
+
+
+def test_zero_based_server_loses_nothing():
+    emitted, asked = walk_through({0: page(0, 2), 1: page(2, 2), 2: page(4, 1)})
+    assert sorted(emitted, key=int) == [str(i) for i in range(5)]
+    assert asked == [1, 2, 0]
+
+
+@pytest.mark.parametrize("probe_answer", [None, []], ids=["refused", "empty"])
+def test_page_zero_refused_or_empty_means_one_based(probe_answer):
+    emitted, _ = walk_through({1: page(0, 2), 2: page(2, 1), 0: probe_answer})
+    assert emitted == ["0", "1", "2"]
+
+
+def test_server_ignoring_page_stops(caplog):
+    same = page(0, 3)
+    emitted, asked = walk_through({n: same for n in range(50)})
+    assert emitted == ["0", "1", "2"]
+    assert asked == [1, 2, 0]
+    assert "ignore `page`" in caplog.text
+
+
+def test_empty_organization():
+    emitted, asked = walk_through({})
+    assert emitted == []
+    assert asked == [1, 0]
