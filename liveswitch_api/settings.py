@@ -7,6 +7,7 @@ Checks run before any request and name the setting at fault, one line each.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
@@ -170,7 +171,9 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
             errors.append(f"start_date: {start_date!r} is not an ISO-8601 date or date-time")
     for name, minimum in (("request_timeout", 0.001), ("max_retries", 0)):
         value = config.get(name)
-        if value is not None and (not isinstance(value, (int, float)) or value < minimum):
+        # the SDK reads config files with parse_float=Decimal, so 60.0 arrives as a Decimal
+        numeric = isinstance(value, (int, float, decimal.Decimal))
+        if value is not None and (not numeric or value < minimum):
             errors.append(f"{name}: must be a number >= {minimum}")
     return errors
 
