@@ -1,15 +1,17 @@
-"""The one base stream: auth, retries, the page walk, scope and availability checks, and the
-client-side bookmark filter every LiveSwitch stream shares."""
+"""The one base stream: auth, retries, concurrent in-order paging, scope and availability checks,
+and the client-side bookmark filter every LiveSwitch stream shares."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
@@ -31,58 +33,21 @@ if TYPE_CHECKING:
 _BODY = "liveswitch_body"
 
 
-def _probe_records(response: requests.Response) -> list[dict] | None:
-    """Page 0's records, or None for any answer that is not a JSON array."""
-    if not response.ok:
-        return None
-    try:
-        body = decode_json(response)
-    except RetriableAPIError:
-        return None
-    return body if isinstance(body, list) else None
-
-
 class StreamUnavailableError(FatalAPIError):
     """The endpoint is not offered (404) or not allowed (403): skip the stream, not the run."""
-
-
-class PageWalkPaginator(BaseAPIPaginator[int]):
-    """Drives the SDK's paging loop from a PageWalk (which also sees every page's records)."""
-
-    def __init__(self, walk: PageWalk) -> None:
-        super().__init__(walk.page)
-        self.walk = walk
-
-    @override
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        # An empty page ends the walk's forward run, but the page-0 probe may still follow.
-        return not self.walk.done
-
-    @override
-    def get_next(self, response: requests.Response) -> int | None:
-        return None if self.walk.done else self.walk.page
-
-    @override
-    def advance(self, response: requests.Response) -> None:
-        # The walk has already taken this page's records (in parse_response). Page 0 comes
-        # last, which the SDK's own advance() would mistake for the end (a falsy token).
-        self._page_count += 1
-        next_page = self.get_next(response)
-        if next_page is None:
-            self._finished = True
-        else:
-            self._value = next_page
 
 
 class LiveSwitchStream(RESTStream[int]):
     """Base stream for the LiveSwitch `/v1` API."""
 
     resource: ClassVar[wire.Resource]
+    # API records are plain JSON already shaped like the schemas: the SDK's per-value
+    # conformance pass would cost more than the rest of the per-record work together.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     _tap: TapLiveSwitch
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._walk: PageWalk | None = None
         self._start: dt.datetime | None = None
         self._known_fields = frozenset(self.schema.get("properties", {}))
         self._reported_fields: set[str] = set()
@@ -104,26 +69,27 @@ class LiveSwitchStream(RESTStream[int]):
 
     @property
     @override
+    def requests_session(self) -> requests.Session:
+        return self._tap.requests_session
+
+    @property
+    @override
     def timeout(self) -> int:
         return int(self.config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
 
     @override
     def request_decorator(self, func: Callable) -> Callable:
         policy = build_retry_policy(self.config, self.logger)
-        return policy.decorate(func, lambda args: describe_request(args[0]))
+        return policy.decorate(self._tap.throttle.wrap(func), lambda a: describe_request(a[0]))
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator | None:
-        if not self.resource.paged:
-            self._walk = None
-            return None
-        self._walk = PageWalk(self.name, self.logger)
-        return PageWalkPaginator(self._walk)
+        return None  # paged resources are walked by request_records below
 
     @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
-        if self.resource.paged:
+        if page.next_page_token is not None:
             request.params[wire.PAGE_PARAM] = page.next_page_token
             request.params[wire.PAGE_SIZE_PARAM] = int(
                 self.config.get("page_size") or wire.DEFAULT_PAGE_SIZE
@@ -131,9 +97,69 @@ class LiveSwitchStream(RESTStream[int]):
         return request
 
     @override
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        """Pages fetched `max_concurrent_requests` at a time, records emitted in page order.
+
+        Page numbers are known in advance, so the next pages are requested while the current
+        one is emitted; the walk still sees the pages one by one, in order, so output and state
+        are exactly those of a sequential run. After the last page at most a window of
+        speculative requests was sent; their answers (empty pages) are dropped.
+        """
+        if not self.resource.paged:
+            yield from super().request_records(context)
+            return
+        walk = PageWalk(self.name, self.logger)
+        send = self.request_decorator(self._request)
+        window = self._tap.throttle.max_in_flight
+
+        def fetch(page: int) -> requests.Response:
+            return send(self._page_request(context, page), context)
+
+        with (
+            self.get_http_request_counter() as counter,
+            ThreadPoolExecutor(window, thread_name_prefix=self.name) as pool,
+        ):
+            counter.with_context(context)
+            pending: dict[int, Future[requests.Response]] = {}
+            next_page = walk.page
+            pages_read = 0
+            while not walk.probing and not walk.done:
+                # the window opens 1, 2, 4... pages wide, so a small listing costs few requests
+                while len(pending) < min(window, 2**pages_read):
+                    pending[next_page] = pool.submit(fetch, next_page)
+                    next_page += 1
+                response = pending.pop(walk.page).result()
+                pages_read += 1
+                counter.increment()
+                yield from walk.accept(list(self.parse_response(response)))
+            for future in pending.values():
+                future.cancel()
+            yield from walk.accept(self._probe(context, walk.page))
+
+    def _page_request(self, context: Context | None, page: int) -> requests.PreparedRequest:
+        request = self.get_http_request(
+            page=PageContext(stream_context=context, next_page_token=page)
+        )
+        return self.build_prepared_request(
+            method=request.method,
+            url=request.url,
+            params=request.encode_params(),
+            headers=request.headers,
+        )
+
+    def _probe(self, context: Context | None, page: int) -> list[dict] | None:
+        """One try at page 0: a 1-based server may refuse it in any way, all meaning "none"."""
+        try:
+            response = self.requests_session.send(
+                self.authenticator(self._page_request(context, page)), timeout=self.timeout
+            )
+            body = decode_json(response) if response.ok else None
+        except (RetriableAPIError, requests.exceptions.RequestException):
+            return None
+        return body if isinstance(body, list) else None
+
+    @override
     def validate_response(self, response: requests.Response) -> None:
-        if self._walk is not None and self._walk.probing:
-            return  # page 0 may be refused in any way by a 1-based server: not an error
         try:
             raise_for_status(response)
         except ApiError as error:
@@ -168,13 +194,12 @@ class LiveSwitchStream(RESTStream[int]):
         return f"{describe_request(response.request)} answered {response.status_code}"
 
     @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        walk = self._walk
-        if walk is not None and walk.probing:
-            return walk.accept(_probe_records(response))
+    def parse_response(self, response: requests.Response) -> Iterator[dict]:
         body = getattr(response, _BODY, None)
-        records = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
-        return records if walk is None else walk.accept(records)
+        if isinstance(body, list):
+            yield from body
+        elif isinstance(body, dict):
+            yield body
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import requests
+from requests.adapters import HTTPAdapter
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -17,8 +19,12 @@ from liveswitch_api.settings import (
     build_authenticator,
     check_config,
 )
+from liveswitch_api.throttle import Throttle
 from tap_liveswitch.client import LiveSwitchStream
 from tap_liveswitch.streams import STREAM_TYPES
+
+# Four pages in flight cut a 100 ms API's wall time about fourfold and stay polite.
+DEFAULT_CONCURRENCY = 4
 
 
 class TapLiveSwitch(Tap):
@@ -49,6 +55,22 @@ class TapLiveSwitch(Tap):
                 "is detected; paging goes on."
             ),
         ),
+        th.Property(
+            "max_concurrent_requests",
+            th.IntegerType,
+            default=DEFAULT_CONCURRENCY,
+            title="Max Concurrent Requests",
+            description=(
+                "Pages fetched at once. Records still come out in page order, exactly as a "
+                "sequential run. Halved on each 429, grown back slowly."
+            ),
+        ),
+        th.Property(
+            "max_requests_per_second",
+            th.NumberType,
+            title="Max Requests Per Second",
+            description="Optional cap on the request rate, for users who know their limit.",
+        ),
     ).to_dict()
 
     @override
@@ -61,6 +83,23 @@ class TapLiveSwitch(Tap):
     def authenticator(self) -> LiveSwitchAuthenticator:
         """One authenticator for every stream, so a token is refreshed once, not per stream."""
         return build_authenticator(self.config, self.logger)
+
+    @cached_property
+    def throttle(self) -> Throttle:
+        """One throttle for the run: a 429 on any stream slows them all."""
+        return Throttle(
+            int(self.config.get("max_concurrent_requests") or DEFAULT_CONCURRENCY),
+            self.config.get("max_requests_per_second"),
+        )
+
+    @cached_property
+    def requests_session(self) -> requests.Session:
+        """One connection pool for all streams, wide enough for every concurrent request."""
+        session = requests.Session()
+        width = max(10, self.throttle.max_in_flight)
+        session.mount("https://", HTTPAdapter(pool_connections=width, pool_maxsize=width))
+        session.mount("http://", HTTPAdapter(pool_connections=width, pool_maxsize=width))
+        return session
 
     @override
     def discover_streams(self) -> list[LiveSwitchStream]:

@@ -39,8 +39,11 @@ def test_three_runs_and_two_parallel_runs_share_one_rotating_family(sandbox_fact
 
 
 def test_sync_that_outlives_its_token_refreshes_and_completes(sandbox_factory, tap, tmp_path):
-    sandbox = sandbox_factory(contacts=300, conversations=50, token_ttl=2, latency_ms=40)
-    config = sandbox.config(token_store_path=str(tmp_path / "tokens.json"), page_size=10)
+    # one page at a time, 35 pages of 80 ms: the sync takes longer than the 2-second token
+    sandbox = sandbox_factory(contacts=300, conversations=50, token_ttl=2, latency_ms=80)
+    config = sandbox.config(
+        token_store_path=str(tmp_path / "tokens.json"), page_size=10, max_concurrent_requests=1
+    )
     result = tap(sandbox, config).check()
     assert len(result.ids("contacts")) == 300
     assert sandbox.stats()["grants"]["refresh_token"] >= 2
