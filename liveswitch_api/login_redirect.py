@@ -84,6 +84,7 @@ class RedirectCatcher:
         self.path = parts.path or "/"
         self._state = state
         self._lock = threading.Lock()
+        self._received = False
         self._arrived = threading.Event()
         self._code: str | None = None
         self._error: AuthError | None = None
@@ -126,19 +127,27 @@ class RedirectCatcher:
         return self._code
 
     def receive(self, query: str) -> tuple[int, str]:
-        """Record the first redirect; return the status and text of the page to show."""
+        """Record the first redirect; return the status and text of the page to show.
+
+        The waiter is woken by `answered`, only once the page is out: the process may exit
+        right after, and the browser must not be left with a broken connection.
+        """
         params = {key: values[0] for key, values in parse_qs(query).items()}
         with self._lock:
-            if self._arrived.is_set():
+            if self._received:
                 return 409, "This login was already received. You can close this tab."
+            self._received = True
             try:
                 self._code = code_from_redirect(params, self._state)
             except AuthError as exc:
                 self._error = exc
-            self._arrived.set()
         if self._error is not None:
             return 400, f"Login failed: {self._error}. You can close this tab."
         return 200, "Login received. You can close this tab and return to the terminal."
+
+    def answered(self) -> None:
+        if self._received:
+            self._arrived.set()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         catcher = self
@@ -149,7 +158,10 @@ class RedirectCatcher:
                 if parts.path != catcher.path:
                     self._page(404, "Not the login redirect.")
                     return
-                self._page(*catcher.receive(parts.query))
+                try:
+                    self._page(*catcher.receive(parts.query))
+                finally:  # a browser that hung up must not leave the login waiting
+                    catcher.answered()
 
             def _page(self, status: int, text: str) -> None:
                 body = (
