@@ -50,9 +50,7 @@ def match(path: str) -> Route | None:
     return None
 
 
-def template(path: str) -> str:
-    route = match(path)
-    return route.template if route else API_PREFIX + "/*"
+UNKNOWN_TEMPLATE = API_PREFIX + "/*"
 
 
 def _read_json(request: Request) -> dict[str, Any] | Response:
@@ -136,8 +134,8 @@ class Api:
             ("me", False, "GET"): self.me,
         }
 
-    def handle(self, request: Request) -> Response:
-        route = match(request.path)
+    def handle(self, request: Request, route: Route | None) -> Response:
+        """Answer a `/v1` request; `route` is `match(request.path)`, computed once by the caller."""
         if route is None:
             return problem(404)
         method = "GET" if request.method == "HEAD" else request.method

@@ -80,8 +80,10 @@ class App:
         path = request.path
         if path.startswith(HOOK_PREFIX):
             return self.hook(request, path[len(HOOK_PREFIX) :])
+        route = None
         if path == api.API_PREFIX or path.startswith(api.API_PREFIX + "/"):
-            kind, template = API, api.template(path)
+            route = api.match(path)
+            kind, template = API, route.template if route else api.UNKNOWN_TEMPLATE
         elif path == wire.TOKEN_PATH:
             kind, template = TOKEN, path
         elif path == wire.AUTHORIZE_PATH:
@@ -89,12 +91,12 @@ class App:
         else:
             kind, template = OTHER, "*"
         self.stats.request(f"{request.method} {template}")
-        response = self.serve(kind, request)
+        response = self.serve(kind, request, route)
         if not response.drop:
             self.stats.status(response.status)
         return response
 
-    def serve(self, kind: str, request: Request) -> Response:
+    def serve(self, kind: str, request: Request, route: api.Route | None = None) -> Response:
         if self.latency and kind != OTHER:
             time.sleep(self.latency)
         limit_headers: list[tuple[str, str]] = []
@@ -111,7 +113,7 @@ class App:
                 self.stats.fault(fault)
                 return fault_response(fault)
         if kind == API:
-            response = self.api.handle(request)
+            response = self.api.handle(request, route)
         elif kind == TOKEN:
             if request.method != "POST":
                 return empty(405, [("Allow", "POST")])
