@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 from singer_run import BIN, select_streams, write_json
+from singer_run import run_tap as run_tap_script
 
 from liveswitch_sandbox.process import SandboxProcess
 
@@ -169,3 +170,24 @@ def test_concurrent_pages_give_exactly_the_sequential_output(sandbox_factory, ta
     assert len(sequential) == 700 + 90 + 1
     assert concurrent == sequential
     assert runs[0].last_state["bookmarks"] == runs[1].last_state["bookmarks"]
+
+
+def test_config_from_environment(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(contacts=12, conversations=3)
+    env = {
+        f"TAP_LIVESWITCH_{key.upper()}": str(value)
+        for key, value in sandbox.config(token_store_path=str(tmp_path / "t.json")).items()
+    }
+    result = run_tap_script(None, tmp_path, args=["--config", "ENV"], env=env).check()
+    assert len(result.ids("contacts")) == 12
+
+
+def test_stream_maps_and_flattening_apply_to_the_output(sandbox_factory, tap, tmp_path):
+    sandbox = sandbox_factory(contacts=12, conversations=3)
+    config = sandbox.config(
+        token_store_path=str(tmp_path / "t.json"),
+        stream_maps={"contacts": {"email": "__NULL__", "phone_digits": "phone[-4:]"}},
+    )
+    contacts = tap(sandbox, config).check().records("contacts")
+    assert len(contacts) == 12
+    assert all("email" not in c and len(c["phone_digits"]) == 4 for c in contacts)
