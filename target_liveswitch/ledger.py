@@ -43,6 +43,7 @@ class LedgerEntry:
     target_id: str | None
     payload_hash: str
     state: str
+    updated_at: str = ""  # ISO-8601 UTC: for a pending entry, when its request was about to go
 
     @property
     def pending(self) -> bool:
@@ -84,7 +85,7 @@ class Ledger:
                 return None
             try:
                 row = self._db.execute(
-                    "SELECT target_id, payload_hash, state FROM entries "
+                    "SELECT target_id, payload_hash, state, updated_at FROM entries "
                     "WHERE scope = ? AND stream = ? AND source_key = ?",
                     (self.scope, stream, source_key),
                 ).fetchone()
@@ -92,13 +93,31 @@ class Ledger:
                 return None
         return LedgerEntry(*row) if row else None
 
-    def begin(self, stream: str, source_key: str, payload_hash: str) -> None:
+    def claimed(self, stream: str) -> set[str]:
+        """The LiveSwitch ids some source record of `stream` already corresponds to."""
+        with self._lock:
+            ids = {e.target_id for e in self._overlay.values() if e and e.target_id}
+            if self._db is None:
+                return ids
+            try:
+                rows = self._db.execute(
+                    "SELECT target_id FROM entries WHERE scope = ? AND stream = ? "
+                    "AND target_id IS NOT NULL",
+                    (self.scope, stream),
+                ).fetchall()
+            except sqlite3.OperationalError:  # a dry run on a ledger without the table yet
+                return ids
+        return ids | {row[0] for row in rows}
+
+    def begin(self, stream: str, source_key: str, payload_hash: str) -> LedgerEntry:
         """Mark a create as in flight, durably, before its request goes out."""
-        self._put(stream, source_key, LedgerEntry(None, payload_hash, PENDING))
+        entry = LedgerEntry(None, payload_hash, PENDING, _now())
+        self._put(stream, source_key, entry)
+        return entry
 
     def commit(self, stream: str, source_key: str, target_id: str, payload_hash: str) -> None:
         """Record the LiveSwitch id a source record now corresponds to, durably."""
-        self._put(stream, source_key, LedgerEntry(target_id, payload_hash, DONE))
+        self._put(stream, source_key, LedgerEntry(target_id, payload_hash, DONE, _now()))
 
     def forget(self, stream: str, source_key: str) -> None:
         """Drop a pending mark: the create was refused, so nothing exists."""
@@ -129,7 +148,7 @@ class Ledger:
                     entry.target_id,
                     entry.payload_hash,
                     entry.state,
-                    dt.datetime.now(dt.timezone.utc).isoformat(),
+                    entry.updated_at,
                 ),
             )
 
@@ -138,3 +157,7 @@ class Ledger:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat()

@@ -9,9 +9,13 @@ real API may not be so kind. So:
 
 - contacts: creates are retried; if the lost attempt did create the contact, the retry meets
   409 (the phone exists), which the target turns into a rescan and an update (upsert mode).
-- conversations: a create is never sent again after an ambiguous failure. The ledger entry
-  stays `pending` and the record goes to the dead letter saying the conversation may exist;
-  later runs do not send it again either (a second conversation would text the customer twice).
+- conversations: a create is never sent again blindly (a second conversation would text the
+  customer twice). Its ledger entry is `pending` from before the request until the answer is
+  recorded. After an ambiguous failure, or on a rerun that finds the entry still pending (a
+  run killed mid-request), the target waits a moment and lists the organization's
+  conversations (reconcile.py): the one it sent, if there, is adopted; if absent, the create is
+  sent again; if several could be it, the record goes to the dead letter saying so. The
+  remaining risk: a server still busy with the first request when the listing is read.
 - webhooks: after an ambiguous failure the subscriptions are listed again; one that appeared
   counts as created, otherwise the record goes to the dead letter.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -30,9 +35,10 @@ from typing_extensions import override
 from liveswitch_api import wire
 from liveswitch_api.auth import AuthError
 from liveswitch_api.client import AmbiguousWriteError, ApiError
-from target_liveswitch import contacts
+from liveswitch_api.retry import DEFAULT_MAX_RETRIES
+from target_liveswitch import contacts, reconcile
 from target_liveswitch.errors import Rejected
-from target_liveswitch.ledger import LedgerError
+from target_liveswitch.ledger import LedgerEntry, LedgerError
 from target_liveswitch.report import Outcome
 from target_liveswitch.webhooks import webhook_key
 
@@ -41,6 +47,9 @@ if TYPE_CHECKING:
 
     from target_liveswitch.run import Run
     from target_liveswitch.target import TargetLiveSwitch
+
+# Seconds to let a server finish a request that went unanswered before looking for its result.
+SETTLE_SECONDS = 1.0
 
 # Fields of a conversation create. Answer-only fields (id, URLs, timestamps) are left out, and
 # so is projectId: a project id belongs to the organization it was read from (use
@@ -195,14 +204,6 @@ class ConversationsSink(LiveSwitchSink):
         entry = run.ledger.get(self.resource.name, key)
         if entry is not None and not entry.pending:
             return Outcome.UNCHANGED  # created before; conversations cannot be updated
-        if entry is not None:
-            raise Rejected(
-                "an earlier attempt to create this conversation was interrupted or failed "
-                "ambiguously, so it may already exist in LiveSwitch; not sent again (that "
-                f"would text the customer twice). Check LiveSwitch; to send it anyway, delete "
-                f"its entry (stream 'conversations', source_key {key!r}) from the ledger "
-                f"{run.ledger.path}"
-            )
         if run.write_mode == "update_only":
             raise Rejected("conversations cannot be updated, and update_only never creates")
         if not self.config.get("allow_conversation_invites"):
@@ -211,22 +212,65 @@ class ConversationsSink(LiveSwitchSink):
                 "set allow_conversation_invites to true to allow it"
             )
         body = self._body(record)
+        if entry is not None and self._adopt(key, body, entry):
+            return Outcome.CREATED  # an earlier run's create did happen
+        return self._create(key, body)
+
+    def _create(self, key: str, body: dict[str, Any]) -> Outcome:
+        """POST, and after each ambiguous failure look before sending again."""
+        run = self.run
         digest = payload_hash(body)
-        run.ledger.begin(self.resource.name, key, digest)
-        try:
-            created = run.send("POST", wire.CONVERSATIONS.path, body, retry_ambiguous=False)
-        except AmbiguousWriteError as exc:
+        attempts = 1 + int(self.config.get("max_retries", DEFAULT_MAX_RETRIES))
+        failure: AmbiguousWriteError | None = None
+        for _ in range(attempts):
+            entry = run.ledger.begin(self.resource.name, key, digest)
+            try:
+                created = run.send("POST", wire.CONVERSATIONS.path, body, retry_ambiguous=False)
+            except AmbiguousWriteError as exc:
+                self.logger.warning("%s; looking for it before sending it again", exc)
+                failure = exc
+                time.sleep(SETTLE_SECONDS)
+                if self._adopt(key, body, entry):
+                    return Outcome.CREATED
+                continue
+            except Exception:
+                # Refused (4xx), or retries of failures that happen before the server acts
+                # (429, no connection) ran out: nothing was created, so nothing is pending.
+                run.ledger.forget(self.resource.name, key)
+                raise
+            run.ledger.commit(self.resource.name, key, str(created["id"]), digest)
+            return Outcome.CREATED
+        run.ledger.forget(self.resource.name, key)
+        raise Rejected(f"{failure}; {attempts} attempts, and it does not exist")
+
+    def _adopt(self, key: str, body: dict[str, Any], entry: LedgerEntry) -> bool:
+        """Whether the create `entry` marks pending happened (then it is recorded as done)."""
+        run = self.run
+        found = reconcile.candidates(
+            run.api.iter_records(wire.CONVERSATIONS, wire.DEFAULT_PAGE_SIZE),
+            body,
+            since=entry.updated_at,
+            claimed=run.ledger.claimed(self.resource.name),
+            phone_of=self._phone_of,
+        )
+        if len(found) > 1:
             raise Rejected(
-                f"{exc}. The conversation may exist; it is not sent again (this run or later "
-                "ones) so the customer is not texted twice. Check LiveSwitch."
-            ) from None
-        except Exception:
-            # Refused (4xx), or retries of failures that happen before the server acts (429, no
-            # connection) ran out: nothing was created, so nothing is pending.
-            run.ledger.forget(self.resource.name, key)
-            raise
-        run.ledger.commit(self.resource.name, key, str(created["id"]), digest)
-        return Outcome.CREATED
+                f"a create of this conversation went unanswered, and {len(found)} conversations "
+                f"in LiveSwitch match it ({', '.join(str(c.get('id')) for c in found)}); not "
+                "sent again so the customer is not texted twice. Check LiveSwitch; to send it "
+                f"anyway, delete its entry (stream 'conversations', source_key {key!r}) from "
+                f"the ledger {run.ledger.path}"
+            )
+        if not found:
+            return False
+        conversation_id = str(found[0]["id"])
+        self.logger.info("a create that went unanswered did happen: %s", conversation_id)
+        run.ledger.commit(self.resource.name, key, conversation_id, entry.payload_hash)
+        return True
+
+    def _phone_of(self, contact_id: str) -> str | None:
+        found = self.run.contacts.get(contact_id)
+        return contacts.normalize_phone(found.get("phone")) if found else None
 
     def _body(self, record: dict[str, Any]) -> dict[str, Any]:
         body = {name: record[name] for name in CONVERSATION_FIELDS if record.get(name) is not None}
