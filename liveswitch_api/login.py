@@ -187,9 +187,10 @@ def cmd_exchange(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    config = read_config(args.config)
     try:
-        result = run_check(read_config(args.config), LOGGER)
-    except ConfigFileError as exc:
+        result = run_check(config, LOGGER)
+    except ConfigFileError as exc:  # the settings' fault: name the file they are in
         raise ConfigFileError(f"{args.config}: {exc}") from None
     print_report(result, sys.stdout)
     return 0 if result.tap_can_run else 1

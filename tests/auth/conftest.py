@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from singer_run import BIN, secrets_in
 
+from liveswitch_api.login_url import authorize_url
 from liveswitch_sandbox.process import SandboxProcess
 
 AUTH = str(BIN / "liveswitch-auth")
@@ -157,3 +159,32 @@ def loopback_redirect() -> str:
 def write_config(path: Path, config: dict[str, Any]) -> Path:
     path.write_text(json.dumps(config))
     return path
+
+
+def new_code(sandbox: SandboxProcess, redirect_uri: str, scope: str | None = None) -> str:
+    """A fresh authorization code, as the user of `url` + `exchange` copies it from a browser."""
+    login = authorize_url(
+        auth_url=sandbox.auth_url,
+        client_id=sandbox.client_id,
+        redirect_uri=redirect_uri,
+        **({"scope": scope} if scope else {}),
+    )
+    return parse_qs(urlsplit(authorize(login.url)).query)["code"][0]
+
+
+def exchange_into(sandbox: SandboxProcess, config_path: Path, tmp_path: Path) -> AuthRun:
+    """`exchange` a fresh code into `config_path`, with a token store of the test's own."""
+    if not config_path.exists():
+        write_config(config_path, {"token_store_path": str(tmp_path / "tokens.json")})
+    redirect_uri = "http://127.0.0.1:8765/callback"
+    return run_auth(
+        "exchange",
+        "--code",
+        new_code(sandbox, redirect_uri),
+        *app_args(sandbox, redirect_uri),
+        "--api-url",
+        sandbox.api_url,
+        "--write-config",
+        str(config_path),
+        cwd=tmp_path,
+    )
