@@ -61,17 +61,20 @@ class Meltano:
             )
         return result
 
-    def point(self, prefix: str, sandbox: SandboxProcess, **settings: object) -> None:
-        """Send plugin `prefix` (TAP_LIVESWITCH, ...) to `sandbox`, with its own token store."""
-        name = prefix.lower()
+    def point(self, prefix: str, sandbox: SandboxProcess, **settings: object) -> Path:
+        """Send plugin `prefix` (TAP_LIVESWITCH, ...) to `sandbox` with its own token store, and
+        return the store: anything else talking to `sandbox` must share it (with rotation on,
+        a second holder of the same refresh token revokes the family)."""
+        store = self.workdir / f"{prefix.lower()}-tokens.json"
         values = {
             "api_url": sandbox.api_url,
             "auth_url": sandbox.auth_url,
-            "token_store_path": str(self.workdir / f"{name}-tokens.json"),
+            "token_store_path": str(store),
         } | settings
         for key, value in values.items():
             text = json.dumps(value) if isinstance(value, bool) else str(value)
             self.env[f"{prefix}_{key.upper()}"] = text
+        return store
 
     def state(self) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(self("state", "get", STATE_ID).stdout)
