@@ -22,6 +22,7 @@ class TargetLiveSwitch(Target):
     """Singer target for the LiveSwitch Contact and Concierge API."""
 
     name = "target-liveswitch"
+    package_name = "liveswitch-singer"  # the distribution both connectors ship in
 
     config_jsonschema = th.PropertiesList(
         *AUTH_PROPERTIES, *HTTP_PROPERTIES, *TARGET_PROPERTIES

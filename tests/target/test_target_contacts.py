@@ -29,20 +29,26 @@ def stored(sandbox: SandboxProcess, target: TargetRunner) -> dict[str, dict[str,
 def test_upsert_creates_then_updates_then_leaves_alone(
     empty: SandboxProcess, target: TargetRunner
 ) -> None:
-    first = target(empty, singer("contacts", [contact(1), contact(2)]))
+    # A repeated record within one input changes nothing the second time.
+    unicode = contact(2, firstName="Zoë", lastName="李")
+    first = target(empty, singer("contacts", [contact(1), unicode, unicode]))
     assert first.returncode == 0, first.stderr[-2000:]
-    assert summary(first, "contacts") == outcome(created=2)
+    assert summary(first, "contacts") == outcome(created=2, unchanged=1)
     assert writes(empty) == {"POST /v1/contacts": 2}
 
     # Same phone in another spelling, one field changed: an update, no second contact.
     changed = contact(1, phone="+1 (555) 900-0001", lastName="Renamed")
-    second = target(empty, singer("contacts", [changed, contact(2)]))
+    second = target(empty, singer("contacts", [changed, unicode]))
     assert second.returncode == 0, second.stderr[-2000:]
     assert summary(second, "contacts") == outcome(updated=1, unchanged=1)
     assert writes(empty) == {"POST /v1/contacts": 2, "PUT /v1/contacts/{id}": 1}
     contacts = stored(empty, target)
     assert len(contacts) == 2
     assert contacts["+15559000001"]["lastName"] == "Renamed"
+    assert (contacts["+15559000002"]["firstName"], contacts["+15559000002"]["lastName"]) == (
+        "Zoë",
+        "李",
+    )
 
 
 def test_matches_existing_contacts_by_phone_email_or_id(
