@@ -16,9 +16,10 @@ from about_blocks import PLUGINS, REPO_ROOT, about, replace_block, run
 README = REPO_ROOT / "README.md"
 
 
-def section(plugin: str) -> str:
-    markdown = about(plugin, "markdown").strip()
-    return re.sub(r"^(#+) ", r"\1## ", markdown, flags=re.MULTILINE)
+def readme_block(markdown: str) -> str:
+    """What goes between a plugin's markers, from its `--about --format=markdown`."""
+    demoted = re.sub(r"^(#+) ", r"\1## ", markdown.strip(), flags=re.MULTILINE)
+    return f"\n{demoted}\n\n"
 
 
 def render(readme: str) -> str:
@@ -27,7 +28,7 @@ def render(readme: str) -> str:
             readme,
             f"<!-- settings:{plugin}:start -->",
             f"<!-- settings:{plugin}:end -->",
-            "\n" + section(plugin) + "\n\n",
+            readme_block(about(plugin, "markdown")),
             where="README.md",
         )
     return readme
