@@ -17,6 +17,7 @@ from conftest import (
     run_auth,
     write_config,
 )
+from singer_run import run
 
 from liveswitch_api import wire
 
@@ -84,6 +85,14 @@ def test_login_writes_a_config_that_check_accepts(auth_sandbox, login, tmp_path)
     stored = json.loads(store.read_text())["entries"]
     assert [entry["refresh_token"] for entry in stored.values()] != [config["refresh_token"]]
     assert_no_secrets(check.stdout + check.stderr, auth_sandbox, config_path)
+
+    # the tap runs on the written file as is, continuing the family check rotated
+    tap = run("tap-liveswitch", None, tmp_path, args=["--config", str(config_path)]).check()
+    assert len(tap.records("contacts")) == 3
+    assert len(tap.records("conversations")) == 2
+    assert [record["email"] for record in tap.records("me")] == ["sandbox.user@example.com"]
+    assert auth_sandbox.stats()["family_revocations"] == 0
+    assert_no_secrets(tap.stdout + tap.stderr, auth_sandbox, config_path)
 
 
 def test_login_without_write_config_prints_the_refresh_token_once(auth_sandbox, login, tmp_path):
