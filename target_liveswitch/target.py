@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from types import FrameType
 from typing import Any
 
 from singer_sdk import Target
@@ -66,6 +67,15 @@ class TargetLiveSwitch(Target):
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
         self.run.finish()
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """Stop at once with exit code 1: an interrupted run is no success. Each STATE went out
+        when it arrived, so there is nothing to drain; a create cut off in flight is looked up
+        by the next run (sinks.py)."""
+        self.logger.warning("Received signal %d; stopping", signum)
+        self.run.report.log_summary(self.logger, dry_run=self.run.dry_run)
+        sys.exit(1)
 
     @classmethod
     @override

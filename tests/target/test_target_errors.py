@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 
 import pytest
-from singer_run import run
+from singer_run import BIN, run, write_json
 from target_helpers import (
     Factory,
     TargetRunner,
@@ -103,6 +106,31 @@ def test_each_state_is_passed_on_after_the_records_before_it(
     states = [json.loads(line) for line in result.stdout.splitlines()]
     # The last one is the SDK's own at the end of the input.
     assert states == [{"at": 1}, {"at": 2}, {"at": 2}]
+
+
+def test_a_terminated_run_exits_1_after_its_summary(
+    empty: SandboxProcess, target: TargetRunner
+) -> None:
+    config = write_json(target.workdir / "term.config.json", target.config(empty))
+    with subprocess.Popen(
+        [str(BIN / "target-liveswitch"), "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None
+        process.stdin.write(singer("contacts", [contact(1)]))  # and no end of input
+        process.stdin.flush()
+        deadline = time.monotonic() + 30
+        while not writes(empty):
+            assert time.monotonic() < deadline, "the target made no progress"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "Received signal 15; stopping" in stderr
+    assert "Summary: contacts: created 1," in stderr
 
 
 def test_about_describes_every_setting() -> None:
