@@ -15,8 +15,10 @@ import http.client
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,9 +117,23 @@ def access_token(sandbox: SandboxProcess) -> str:
     return json.loads(connection.getresponse().read())["access_token"]
 
 
+def start_baseline(page: bytes) -> tuple[subprocess.Popen[str], str, Path]:
+    page_file = Path(tempfile.gettempdir()) / f"liveswitch-baseline-page-{os.getpid()}.json"
+    page_file.write_bytes(page)
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve-baseline", str(page_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline())
+    return process, f"http://127.0.0.1:{port}/v1", page_file
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per server, in all")
+    parser.add_argument("--rounds", type=int, default=4, help="alternations of the two servers")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--contacts", type=int, default=20_000)
     parser.add_argument("--serve-baseline", metavar="PAGE_FILE", help=argparse.SUPPRESS)
@@ -129,38 +145,37 @@ def main() -> None:
     pages = args.contacts // PAGE_SIZE
     with SandboxProcess(contacts=args.contacts, conversations=0, log_level="WARNING") as sandbox:
         headers = {"Authorization": f"Bearer {access_token(sandbox)}"}
-        measure(sandbox.api_url, headers, 0.5, args.clients, pages)  # warm up
-        sandbox_rate, page_bytes = measure(
-            sandbox.api_url, headers, args.seconds, args.clients, pages
-        )
         parts = urlsplit(sandbox.api_url)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         connection.request("GET", f"{parts.path}/contacts?page=1&pageSize=100", headers=headers)
         page = connection.getresponse().read()
+        connection.close()
         assert len(json.loads(page)) == PAGE_SIZE
-        requests_seen = sandbox.stats()["requests"].get("GET /v1/contacts", 0)
+        baseline, baseline_url, page_file = start_baseline(page)
+        try:
+            measure(sandbox.api_url, headers, 0.5, args.clients, pages)  # warm up both
+            measure(baseline_url, {}, 0.5, args.clients, pages)
+            # Alternate short rounds so both servers meet the same background load.
+            rates: dict[str, list[float]] = {"sandbox": [], "baseline": []}
+            for _ in range(args.rounds):
+                share = args.seconds / args.rounds
+                rates["sandbox"].append(
+                    measure(sandbox.api_url, headers, share, args.clients, pages)[0]
+                )
+                rates["baseline"].append(measure(baseline_url, {}, share, args.clients, pages)[0])
+        finally:
+            baseline.terminate()
+            baseline.wait(10)
+            page_file.unlink(missing_ok=True)
+        served = sandbox.stats()["requests"].get("GET /v1/contacts", 0)
 
-    page_file = Path(f"/tmp/liveswitch-baseline-page-{os.getpid()}.json")
-    page_file.write_bytes(page)
-    baseline = subprocess.Popen(
-        [sys.executable, __file__, "--serve-baseline", str(page_file)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert baseline.stdout is not None
-        port = int(baseline.stdout.readline())
-        url = f"http://127.0.0.1:{port}/v1"
-        measure(url, {}, 0.5, args.clients, pages)  # warm up
-        baseline_rate, _ = measure(url, {}, args.seconds, args.clients, pages)
-    finally:
-        baseline.terminate()
-        baseline.wait(10)
-        page_file.unlink(missing_ok=True)
-
-    print(f"machine:  {os.cpu_count()} CPUs, {args.clients} keep-alive clients, {args.seconds:g} s")
-    print(f"page:     {PAGE_SIZE} contacts, {page_bytes} bytes, {args.contacts} contacts in all")
-    print(f"sandbox:  {sandbox_rate:8.0f} pages/s  ({requests_seen} pages served)")
+    sandbox_rate = statistics.mean(rates["sandbox"])
+    baseline_rate = statistics.mean(rates["baseline"])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine:  {os.cpu_count()} CPUs, load average {load:.1f} at the end")
+    print(f"clients:  {args.clients} keep-alive http.client connections, {args.rounds} rounds")
+    print(f"page:     {PAGE_SIZE} contacts, {len(page)} bytes, {args.contacts} contacts in all")
+    print(f"sandbox:  {sandbox_rate:8.0f} pages/s  ({served} pages served)")
     print(f"baseline: {baseline_rate:8.0f} pages/s  (stdlib server, one pre-encoded page)")
     print(f"ratio:    {sandbox_rate / baseline_rate:8.2f}  (sandbox / baseline)")
 

@@ -35,6 +35,18 @@ MALFORMED_BODY = b'{"truncated": "this body is not valid JSON'
 API, TOKEN, AUTHORIZE, OTHER = "api", "token", "authorize", "other"
 
 
+def parse_query(query: str) -> dict[str, list[str]]:
+    """parse_qs, with a fast path for the plain `page=2&pageSize=100` of every list call."""
+    if "%" in query or "+" in query:
+        return parse_qs(query, keep_blank_values=True)
+    params: dict[str, list[str]] = {}
+    for pair in query.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            params.setdefault(name, []).append(value)
+    return params
+
+
 def fault_response(kind: str) -> Response:
     if kind == "drop":
         return Response(0, drop=True)
@@ -90,10 +102,9 @@ class App:
             kind, template = AUTHORIZE, path
         else:
             kind, template = OTHER, "*"
-        self.stats.request(f"{request.method} {template}")
         response = self.serve(kind, request, route)
-        if not response.drop:
-            self.stats.status(response.status)
+        status = None if response.drop else response.status
+        self.stats.served(f"{request.method} {template}", status)
         return response
 
     def serve(self, kind: str, request: Request, route: api.Route | None = None) -> Response:
@@ -163,12 +174,15 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._write(problem(400, {"": ["Malformed request framing."]}))
             return
-        parts = urlsplit(self.path)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        target = self.path
+        if not target.startswith("/"):  # absolute-form request target
+            parts = urlsplit(target)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+        path, _, query = target.partition("?")
         request = Request(
             method=self.command,
-            path=parts.path,
-            query=parse_qs(parts.query, keep_blank_values=True),
+            path=path,
+            query=parse_query(query),
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
             target=target,

@@ -29,13 +29,12 @@ class Stats:
         }
         self.webhook_deliveries = 0
 
-    def request(self, template: str) -> None:
+    def served(self, template: str, status: int | None) -> None:
+        """One request ("METHOD /path/template") and its status (None: dropped, no answer)."""
         with self._lock:
             self.requests[template] += 1
-
-    def status(self, status: int) -> None:
-        with self._lock:
-            self.statuses[str(status)] += 1
+            if status is not None:
+                self.statuses[str(status)] += 1
 
     def grant(self, grant_type: str) -> None:
         with self._lock:
