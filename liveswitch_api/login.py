@@ -78,7 +78,11 @@ def _resolve_app(args: argparse.Namespace, saved: dict[str, object]) -> App:
     missing = [key for key in ("client_id", "client_secret") if not values[key]]
     if missing:
         flags = " and ".join(f"--{key.replace('_', '-')}" for key in missing)
-        msg = f"{', '.join(missing)}: missing; pass {flags} or keep it in the --write-config file"
+        them = "it" if len(missing) == 1 else "them"
+        msg = (
+            f"{', '.join(missing)}: missing; pass {flags} "
+            f"(or keep {them} in the --write-config file)"
+        )
         raise UsageError(msg)
     auth_url = _check_url("auth_url", values["auth_url"] or wire.DEFAULT_AUTH_URL)
     return App(values["client_id"], values["client_secret"], auth_url)
@@ -131,14 +135,17 @@ def _save(args: argparse.Namespace, app: App, grant: TokenGrant) -> None:
         "auth_url": app.auth_url,
     }
     if args.api_url:
-        updates["api_url"] = _check_url("api_url", args.api_url)
+        updates["api_url"] = args.api_url
     update_config(args.write_config, updates)
     _say(f"wrote {', '.join(updates)} to {args.write_config} (owner-only)")
     _say(f"next: {PROG} check --config {args.write_config}")
 
 
 def _saved_config(args: argparse.Namespace) -> dict[str, object]:
-    """The --write-config file's settings, read up front so a bad file fails before login."""
+    """The --write-config file's settings; read, and --api-url checked, up front, so that a bad
+    file or URL fails before the single-use code is spent."""
+    if args.api_url:
+        _check_url("api_url", args.api_url)
     return {} if args.write_config is None else read_config(args.write_config, missing_ok=True)
 
 
@@ -196,14 +203,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.tap_can_run else 1
 
 
-def _add_app_options(parser: argparse.ArgumentParser, *, secret: bool) -> None:
-    parser.add_argument("--client-id", help="Client ID of the Developer App")
-    if secret:
-        parser.add_argument(
-            "--client-secret",
-            help="Client secret of the Developer App (else read from the --write-config file)",
-        )
-    parser.add_argument("--auth-url", help=f"Auth0 tenant URL (default: {wire.DEFAULT_AUTH_URL})")
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        msg = f"{value!r} is not a positive number of seconds"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
+def _add_app_options(parser: argparse.ArgumentParser) -> None:
+    """The app's credentials; each may instead come from the --write-config file."""
+    parser.add_argument(
+        "--client-id", help="Client ID of the Developer App (else from the --write-config file)"
+    )
+    parser.add_argument(
+        "--client-secret",
+        help="Client secret of the Developer App (else from the --write-config file, which "
+        "keeps it out of the process list)",
+    )
+    parser.add_argument(
+        "--auth-url",
+        help=f"Auth0 tenant URL (else from the --write-config file, else {wire.DEFAULT_AUTH_URL})",
+    )
 
 
 def _add_login_options(parser: argparse.ArgumentParser) -> None:
@@ -234,7 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    url = commands.add_parser("url", help="print the login URL")
+    url = commands.add_parser(
+        "url",
+        help="print the login URL",
+        description="Print the login URL alone on stdout. Open it in a browser; after the "
+        "login, the browser lands on the redirect URI with ?code=... (use `exchange`) or, for "
+        "--response-type token, with #access_token=...",
+    )
     url.add_argument("--client-id", required=True, help="Client ID of the Developer App")
     url.add_argument("--redirect-uri", required=True, help="an allowed callback URL of the app")
     url.add_argument(
@@ -253,9 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     url.set_defaults(run=cmd_url)
 
     login = commands.add_parser(
-        "login", help="log in through a browser and store the refresh token"
+        "login",
+        help="log in through a browser and store the refresh token",
+        description="Print the login URL, open a browser (unless --no-browser), catch the "
+        "redirect on the loopback redirect URI, check its state, exchange the code, and write "
+        "the refresh token into --write-config (or print it).",
     )
-    _add_app_options(login, secret=True)
+    _add_app_options(login)
     login.add_argument(
         "--redirect-uri",
         required=True,
@@ -266,25 +300,37 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--no-browser", action="store_true", help="only print the URL")
     login.add_argument(
         "--timeout",
-        type=float,
+        type=_positive_seconds,
         default=DEFAULT_LOGIN_TIMEOUT,
         help="seconds to wait for the redirect (default: %(default)g)",
     )
     login.set_defaults(run=cmd_login)
 
     exchange = commands.add_parser(
-        "exchange", help="exchange a code copied from the browser's address bar"
+        "exchange",
+        help="exchange a code copied from the browser's address bar",
+        description="For a machine without a browser: run `url` there, log in on any machine, "
+        "copy the code parameter from the address bar the browser lands on, and exchange it "
+        "here (within minutes: codes are single-use and short-lived).",
     )
     exchange.add_argument("--code", required=True, help="the code parameter of the redirect")
-    _add_app_options(exchange, secret=True)
+    _add_app_options(exchange)
     exchange.add_argument(
         "--redirect-uri", required=True, help="the redirect URI the login URL used"
     )
     _add_write_options(exchange)
     exchange.set_defaults(run=cmd_exchange)
 
-    check = commands.add_parser("check", help="check a config: refresh, GET /me, streams")
-    check.add_argument("--config", required=True, type=Path, metavar="FILE")
+    check = commands.add_parser(
+        "check",
+        help="check a config: refresh, GET /me, streams",
+        description="Refresh through the token store as the tap does, call GET /me, and print "
+        "the user, organization, admin flag, granted scopes and which tap and target streams "
+        "will work. Exit 0 only if the tap can run.",
+    )
+    check.add_argument(
+        "--config", required=True, type=Path, metavar="FILE", help="the tap's JSON config"
+    )
     check.set_defaults(run=cmd_check)
     return parser
 

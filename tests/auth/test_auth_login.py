@@ -13,6 +13,7 @@ from conftest import (
     app_args,
     assert_no_secrets,
     authorize,
+    free_port,
     loopback_redirect,
     run_auth,
     write_config,
@@ -170,6 +171,18 @@ def test_other_paths_are_ignored_until_the_redirect(auth_sandbox, login, tmp_pat
     assert favicon.status_code == 404
     assert requests.get(location, timeout=30).status_code == 200
     assert process.finish().returncode == 0
+
+
+def test_a_localhost_redirect_uri_is_caught_on_ipv4_loopback(auth_sandbox, login, tmp_path):
+    redirect_uri = f"http://localhost:{free_port()}/cb"
+    process = login(*app_args(auth_sandbox, redirect_uri))
+    location = authorize(process.login_url())
+    assert location.startswith(redirect_uri)
+    page = requests.get(location.replace("localhost", "127.0.0.1", 1), timeout=30)
+    assert page.status_code == 200
+    result = process.finish()
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1
 
 
 def test_timeout_writes_nothing(auth_sandbox, login, tmp_path):
