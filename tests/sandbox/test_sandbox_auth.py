@@ -138,25 +138,35 @@ def test_exact_redirect_whitelist(sandbox_factory, client_for):
     assert client.authorize(redirect_uri="http://127.0.0.1:5555/exact2").status_code == 400
 
 
-def test_rotation_and_reuse_revokes_the_family(sandbox_factory, client_for):
-    sb = sandbox_factory()
-    client = client_for(sb)
-    first = client.refresh(sb.refresh_token)
+def delta(before, after):
+    keys = ("rotations", "reuse_within_leeway", "family_revocations")
+    return {key: after[key] - before[key] for key in keys} | {
+        "refresh_grants": after["grants"]["refresh_token"] - before["grants"]["refresh_token"]
+    }
+
+
+def test_rotation_and_reuse_revokes_the_family(sandbox, client_for):
+    client = client_for(sandbox)
+    before = sandbox.stats()
+    start = client.login()["refresh_token"]  # a family of its own
+    first = client.refresh(start)
     assert first.status_code == 200
     second = client.refresh(first.json()["refresh_token"])
     assert second.status_code == 200
     newest = second.json()["refresh_token"]
     access = second.json()["access_token"]
-    assert len({sb.refresh_token, first.json()["refresh_token"], newest}) == 3
-    reused = client.refresh(sb.refresh_token)
+    assert len({start, first.json()["refresh_token"], newest}) == 3
+    reused = client.refresh(start)
     assert reused.status_code == 403
     assert reused.json() == INVALID_REFRESH
     assert client.refresh(newest).json() == INVALID_REFRESH  # the newest died with the family
     assert client.call("GET", "/me", access).status_code == 200  # access tokens live on
-    stats = sb.stats()
-    assert stats["rotations"] == 2
-    assert stats["family_revocations"] == 1
-    assert stats["grants"]["refresh_token"] == 2
+    assert delta(before, sandbox.stats()) == {
+        "rotations": 2,
+        "reuse_within_leeway": 0,
+        "family_revocations": 1,
+        "refresh_grants": 2,
+    }
 
 
 def test_reuse_within_leeway_gets_a_fresh_token(sandbox_factory, client_for):
@@ -183,15 +193,16 @@ def test_rotation_off_keeps_the_refresh_token(sandbox_factory, client_for):
     assert sb.stats()["rotations"] == 0
 
 
-def test_concurrent_refreshes_have_exactly_one_winner(sandbox_factory, client_for):
-    sb = sandbox_factory()
+def test_concurrent_refreshes_have_exactly_one_winner(sandbox, client_for):
+    before = sandbox.stats()
+    start = client_for(sandbox).login()["refresh_token"]
     barrier = threading.Barrier(6)
     statuses = []
 
     def refresh():
-        client = client_for(sb)
+        client = client_for(sandbox)
         barrier.wait()
-        statuses.append(client.refresh(sb.refresh_token).status_code)
+        statuses.append(client.refresh(start).status_code)
 
     threads = [threading.Thread(target=refresh) for _ in range(6)]
     for thread in threads:
@@ -199,15 +210,15 @@ def test_concurrent_refreshes_have_exactly_one_winner(sandbox_factory, client_fo
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200, 403, 403, 403, 403, 403]
-    stats = sb.stats()
-    assert stats["rotations"] == 1
-    assert stats["family_revocations"] == 1  # the first reuse revokes; the rest find it dead
+    change = delta(before, sandbox.stats())
+    assert change["rotations"] == 1
+    assert change["family_revocations"] == 1  # the first reuse revokes; the rest find it dead
 
 
-def test_expired_access_tokens_get_401(sandbox_factory, client_for):
-    sb = sandbox_factory()
+def test_expired_access_tokens_get_401(sandbox, client_for):
+    sb = sandbox
     client = client_for(sb)
-    refreshed = client.refresh(sb.refresh_token).json()
+    refreshed = client.refresh(client.login()["refresh_token"]).json()
     assert client.call("GET", "/me", refreshed["access_token"]).status_code == 200
     sb.expire_access_tokens()
     expired = client.call("GET", "/me", refreshed["access_token"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liveswitch_api import wire
+from liveswitch_sandbox.process import SandboxProcess
 
 
 def read_all(client, token, path, first, size, limit=50):
@@ -20,10 +21,15 @@ def read_all(client, token, path, first, size, limit=50):
     raise AssertionError("paging never reached an empty page")
 
 
+@pytest.fixture(scope="module")
+def twenty_three(client_for):
+    with SandboxProcess(contacts=23, conversations=23) as sb:
+        yield client_for(sb)
+
+
 @pytest.mark.parametrize("resource", [wire.CONTACTS, wire.CONVERSATIONS])
-def test_one_based_pages_cover_everything_in_stable_order(sandbox_factory, client_for, resource):
-    sb = sandbox_factory(contacts=23, conversations=23)
-    client = client_for(sb)
+def test_one_based_pages_cover_everything_in_stable_order(twenty_three, resource):
+    client = twenty_three
     token = client.login()["access_token"]
     pages = read_all(client, token, resource.path, 1, 10)
     assert [len(page) for page in pages] == [10, 10, 3, 0]
