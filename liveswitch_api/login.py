@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import webbrowser
 from collections.abc import Sequence
@@ -149,6 +150,34 @@ def _saved_config(args: argparse.Namespace) -> dict[str, object]:
     return {} if args.write_config is None else read_config(args.write_config, missing_ok=True)
 
 
+def _can_open_a_browser() -> bool:
+    """A browser the user can see: on Linux and the like only with a display or a $BROWSER, as
+    Python would otherwise start a console browser (lynx, w3m) that takes the terminal over."""
+    return sys.platform in ("darwin", "win32") or any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    )
+
+
+def _open_browser(url: str) -> None:
+    if not _can_open_a_browser():
+        _say("no graphical browser here: open the URL on this machine, or use `url` + `exchange`")
+        return
+    # A browser started now inherits stdout and may chatter on it ("Opening in existing browser
+    # session."), which would corrupt the refresh token line: lend it stderr instead.
+    sys.stdout.flush()
+    saved_stdout = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    finally:
+        os.dup2(saved_stdout, 1)
+        os.close(saved_stdout)
+    if not opened:
+        _say("could not open a browser: open the URL yourself")
+
+
 def cmd_url(args: argparse.Namespace) -> int:
     if error := redirect_uri_error(args.redirect_uri):
         raise UsageError(error)
@@ -178,7 +207,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         _say("open this URL in a browser and log in (waiting for the redirect):")
         print(login.url, flush=True)
         if not args.no_browser:
-            webbrowser.open(login.url)
+            _open_browser(login.url)
         code = catcher.wait(args.timeout)
     _say("login received; exchanging the code")
     _save(args, app, _exchange(app, code, args.redirect_uri))

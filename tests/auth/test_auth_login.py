@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 from conftest import (
+    AUTH,
     app_args,
     assert_no_secrets,
     authorize,
@@ -288,3 +292,20 @@ def test_written_file_replaces_a_readable_one_with_owner_only(auth_sandbox, logi
     assert stat.S_IMODE(config_path.stat().st_mode) == 0o600
     assert json.loads(config_path.read_text())["keep"] is True
     assert [p.name for p in Path(tmp_path).iterdir() if p.name.startswith(".config")] == []
+
+
+def test_the_browser_opened_for_the_user_cannot_corrupt_stdout(auth_sandbox, tmp_path):
+    browser = f"{sys.executable} {Path(__file__).with_name('fake_browser.py')} %s"
+    result = subprocess.run(
+        [AUTH, "login", *app_args(auth_sandbox, loopback_redirect()), "--timeout", "60"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BROWSER": browser},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    url, token = result.stdout.splitlines()  # the URL and the token, and nothing else
+    assert url.startswith(auth_sandbox.auth_url + wire.AUTHORIZE_PATH)
+    assert token.startswith("v1.")
+    assert "Opening in existing browser session." in result.stderr
