@@ -101,7 +101,8 @@ def print_report(result: CheckResult, out: TextIO) -> None:
     me = result.me or {}
     name = " ".join(str(me[key]) for key in ("firstName", "lastName") if me.get(key))
     email = f" <{me['email']}>" if me.get("email") else ""
-    user = f"{name}{email} (id {me.get('id')})" if me else "unknown (GET /me did not answer)"
+    why = result.tap[wire.ME.name].reason or "GET /me answered no user"
+    user = f"{name}{email} (id {me.get('id')})" if me else f"unknown: {why}"
     admin = (
         "yes"
         if me.get("isAdmin") is True

@@ -72,7 +72,7 @@ def test_without_scope_in_the_token_response_the_api_is_asked(sandbox_factory, t
     result = check(sandbox, config_path, tmp_path)
     assert result.returncode == 0, result.stderr
     report = result.stdout.splitlines()
-    assert report[0] == "user: unknown (GET /me did not answer)"
+    assert report[0] == "user: unknown: refused (403): needs a granted scope"
     assert "admin: unknown" in report
     assert "granted scopes: not listed by the token endpoint" in report
     assert "  contacts: works" in report
@@ -94,6 +94,8 @@ def test_no_readable_stream_means_the_tap_cannot_run(sandbox_factory, tmp_path):
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == "the tap cannot run: no stream is readable"
     assert "  contacts: will not work (needs scope contacts or contacts.write)" in result.stdout
+    assert result.stdout.splitlines()[0] == "user: unknown: needs scope me"
+    assert sandbox.stats()["requests"].get("GET /v1/me", 0) == 0  # known refused: not asked
 
 
 def test_a_dead_refresh_token_is_one_line(auth_sandbox, tmp_path):
