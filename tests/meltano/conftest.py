@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from meltano_helpers import SANDBOX_CREDENTIALS, Meltano, installed_meltano
+from meltano_helpers import Meltano, installed_meltano
+from meltano_project import sandbox_credentials
 
 from liveswitch_sandbox.process import SandboxProcess
 
@@ -38,7 +39,7 @@ def sandbox_with_credentials() -> Iterator[Callable[..., SandboxProcess]]:
     started: list[SandboxProcess] = []
 
     def start(**options: object) -> SandboxProcess:
-        sandbox = SandboxProcess(**SANDBOX_CREDENTIALS, **options)
+        sandbox = SandboxProcess(**sandbox_credentials(), **options)
         started.append(sandbox)
         return sandbox.start()
 

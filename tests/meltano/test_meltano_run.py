@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from meltano_helpers import Meltano
+from meltano_project import JOB
 
 from liveswitch_sandbox.process import SandboxProcess
 
@@ -36,7 +37,7 @@ def test_job_writes_every_record_then_only_touched_ones(
     output = tmp_path / "output"
     meltano.env["TARGET_JSONL_DESTINATION_PATH"] = str(output)
 
-    meltano("run", "liveswitch-to-jsonl")
+    meltano("run", JOB)
     first = read_files(output, skip=set())
     counts = sandbox.stats()["counts"]
     for stream in INCREMENTAL:
@@ -44,7 +45,7 @@ def test_job_writes_every_record_then_only_touched_ones(
         assert len(ids) == counts[stream] == len(set(ids)), stream
     assert len(first["me"]) == 1
 
-    state = meltano.state()["singer_state"]["bookmarks"]
+    state = meltano.bookmarks()
     for stream in INCREMENTAL:
         newest = max(record["updatedAt"] for record in first[stream])
         assert state[stream]["replication_key"] == "updatedAt"
@@ -52,7 +53,7 @@ def test_job_writes_every_record_then_only_touched_ones(
 
     touched = sandbox.touch(4)
     first_files = set(output.glob("*.jsonl"))
-    meltano("run", "liveswitch-to-jsonl")
+    meltano("run", JOB)
     second = read_files(output, skip=first_files)
     for stream in INCREMENTAL:
         emitted = {record["id"]: record for record in second[stream]}
@@ -61,6 +62,6 @@ def test_job_writes_every_record_then_only_touched_ones(
         # comes again; nothing else untouched may.
         for extra in emitted.keys() - set(touched[stream]):
             assert emitted[extra]["updatedAt"] == state[stream]["replication_key_value"], extra
-    new_state = meltano.state()["singer_state"]["bookmarks"]
+    new_state = meltano.bookmarks()
     for stream in INCREMENTAL:
         assert new_state[stream]["replication_key_value"] > state[stream]["replication_key_value"]

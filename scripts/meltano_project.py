@@ -1,0 +1,87 @@
+"""This project's meltano.yml run by the pinned Meltano, as `make demo` and the tests run it.
+
+Everything run-specific goes through environment variables, which Meltano ranks above
+meltano.yml: a private system database (so a private state), the `sandbox` environment, and the
+sandbox's URLs and token stores. Nothing is written into meltano.yml or the user's home.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from liveswitch_sandbox.process import SandboxProcess
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+JOB = "liveswitch-to-jsonl"
+ENVIRONMENT = "sandbox"
+STATE_ID = f"{ENVIRONMENT}:tap-liveswitch-to-target-jsonl"
+# variables of the caller that would leak into a run and change its settings
+FOREIGN_PREFIXES = ("TAP_LIVESWITCH_", "TARGET_", "MELTANO_", "LIVESWITCH_")
+
+
+def sandbox_credentials() -> dict[str, str]:
+    """The credentials meltano.yml's `sandbox` environment gives the tap: start sandboxes with
+    these so that environment works unchanged."""
+    project = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
+    (environment,) = (e for e in project["environments"] if e["name"] == ENVIRONMENT)
+    (tap,) = (p for p in environment["config"]["plugins"]["extractors"])
+    keys = ("client_id", "client_secret", "refresh_token")
+    return {key: str(tap["config"][key]) for key in keys}
+
+
+class MeltanoProject:
+    """`meltano` in this project with its system database and token stores under `workdir`."""
+
+    def __init__(self, executable: Path, workdir: Path) -> None:
+        self.executable = executable
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_PREFIXES)}
+        self.env = inherited | {
+            "MELTANO_PROJECT_ROOT": str(REPO_ROOT),
+            "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_ENVIRONMENT": ENVIRONMENT,
+            # a token store left at its default lands here, never in the user's home
+            "LIVESWITCH_STATE_DIR": str(workdir / "state"),
+        }
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.executable), *args],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    def point(self, prefix: str, sandbox: SandboxProcess, **settings: object) -> Path:
+        """Send plugin `prefix` (TAP_LIVESWITCH, ...) to `sandbox` with its own token store, and
+        return the store: anything else talking to `sandbox` must share it (with rotation on,
+        a second holder of the same refresh token revokes the family)."""
+        store = self.workdir / f"{prefix.lower()}-tokens.json"
+        values = {
+            "api_url": sandbox.api_url,
+            "auth_url": sandbox.auth_url,
+            "token_store_path": str(store),
+        } | settings
+        for key, value in values.items():
+            text = json.dumps(value) if isinstance(value, bool) else str(value)
+            self.env[f"{prefix}_{key.upper()}"] = text
+        return store
+
+    def bookmarks(self) -> dict[str, Any]:
+        """The tap's bookmarks as Meltano stored them for the job (`meltano state get`)."""
+        result = self.run("state", "get", STATE_ID)
+        if result.returncode != 0:
+            raise RuntimeError(f"meltano state get {STATE_ID} failed:\n{result.stderr[-3000:]}")
+        bookmarks: dict[str, Any] = json.loads(result.stdout)["singer_state"]["bookmarks"]
+        return bookmarks
