@@ -13,6 +13,7 @@ otherwise, for a post-mortem.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -21,12 +22,23 @@ import sys
 import tempfile
 import threading
 import urllib.request
+import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HOOK_TIMEOUT = 10.0
+
+# Sandboxes still running when the interpreter exits (a test forgot stop()) are stopped then,
+# so no child outlives the run that started it.
+_running: weakref.WeakSet[SandboxProcess] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for sandbox in list(_running):
+        sandbox.stop()
 
 
 def options_to_flags(options: dict[str, object]) -> list[str]:
@@ -83,6 +95,7 @@ class SandboxProcess:
             stderr=self._log,
             env=env,
         )
+        _running.add(self)
         line = self._first_line()
         try:
             info = json.loads(line)
@@ -115,6 +128,7 @@ class SandboxProcess:
         process = self.process
         if process is None:
             return
+        _running.discard(self)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:

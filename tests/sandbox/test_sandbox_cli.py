@@ -79,5 +79,8 @@ def test_options_to_flags():
 
 
 def test_a_bad_option_fails_fast_with_the_log():
+    sandbox = SandboxProcess(fault_rate=2)
     with pytest.raises(RuntimeError, match="fault-rate"):
-        SandboxProcess(fault_rate=2).start()
+        sandbox.start()
+    assert sandbox.returncode == 2
+    sandbox.log_path.unlink()  # kept after a failed start, for a post-mortem
