@@ -18,7 +18,7 @@ import os
 import sys
 import webbrowser
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -55,7 +55,7 @@ class App:
     """The Developer App a login is for."""
 
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     auth_url: str
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import assert_no_secrets, exchange_into, run_auth, write_config
+from auth_helpers import assert_no_secrets, exchange_into, run_auth, write_config
 
 SMALL = {"contacts": 2, "conversations": 1}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import stat
 
-from conftest import app_args, assert_no_secrets, exchange_into, new_code, run_auth
+from auth_helpers import app_args, assert_no_secrets, exchange_into, new_code, run_auth
 
 
 def test_exchange_writes_the_config_and_a_used_code_changes_nothing(auth_sandbox, tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
-from conftest import (
+from auth_helpers import (
     AUTH,
     app_args,
     assert_no_secrets,

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from conftest import run_auth
+from auth_helpers import run_auth
 
 from liveswitch_api import wire
 
