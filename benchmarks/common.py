@@ -109,7 +109,7 @@ class Run:
     seconds: float
     peak_rss_kib: int
     records: int
-    counts: Counts = Counts(0, 0)  # filled in by `measure` from the sandbox's stats
+    counts: Counts = Counts(0, 0)  # from the sandbox's stats
     extra: Mapping[str, float] = field(default_factory=dict)
 
     @property
@@ -181,6 +181,7 @@ class Contender:
 
     name: str
     run: Callable[[Path], Run]
+    repeats: int = sys.maxsize  # fewer rounds than the others, for a slow baseline
     runs: list[Run] = field(default_factory=list)
 
     def median(self, value: Callable[[Run], float]) -> float:
@@ -192,17 +193,27 @@ class Contender:
 
 
 def measure(
-    sb: SandboxProcess, contenders: Sequence[Contender], repeats: int, workdir: Path
+    contenders: Sequence[Contender],
+    repeats: int,
+    workdir: Path,
+    sb: SandboxProcess | None = None,
 ) -> None:
-    """Run the contenders in turn, `repeats` rounds, so drift hits all of them alike."""
+    """Run the contenders in turn, `repeats` rounds, so drift hits all of them alike.
+
+    With `sb`, each run's requests and 429s are read from its stats; without, each run brings
+    its own sandbox and counts.
+    """
     for round_number in range(repeats):
         for contender in contenders:
+            if round_number >= contender.repeats:
+                continue
             folder = workdir / f"{slug(contender.name)}-{round_number}"
             folder.mkdir(parents=True, exist_ok=True)
-            before = sb.stats()
+            before = sb.stats() if sb else None
             run = contender.run(folder)
-            counts = request_counts(before, sb.stats())
-            contender.runs.append(replace(run, counts=counts))
+            if sb and before:
+                run = replace(run, counts=request_counts(before, sb.stats()))
+            contender.runs.append(run)
             progress(f"  {contender.name}: {run.seconds:.2f} s, {run.records} records")
 
 
@@ -245,7 +256,7 @@ def print_table(
             str(len(contender.runs)),
             f"{contender.median(lambda run: run.records):.0f}",
             f"{contender.median(lambda run: run.seconds):.2f}",
-            f"{contender.records_per_second:,.0f}",
+            f"{contender.records_per_second:,.{1 if contender.records_per_second < 100 else 0}f}",
             f"{contender.median(lambda run: run.peak_rss_kib) / 1024:.0f}",
             f"{contender.median(lambda run: run.counts.requests):.0f}",
             f"{contender.median(lambda run: run.counts.throttled):.0f}",

@@ -147,7 +147,7 @@ def latency_scenario(args: argparse.Namespace, workdir: Path) -> None:
     with sandbox(contacts=contacts, latency_ms=100) as (sb, startup):
         scenario = Scenario(sb, workdir / "latency")
         contenders = [scenario.plain(), scenario.msdk(), *scenario.taps()]
-        measure(sb, contenders, args.repeats, scenario.workdir)
+        measure(contenders, args.repeats, scenario.workdir, sb)
     print_table(
         f"Tap, {contacts:,} contacts, --latency-ms 100 (sandbox started in {startup:.1f} s)",
         contenders,
@@ -165,11 +165,11 @@ def large_scenario(args: argparse.Namespace, workdir: Path) -> None:
     with sandbox(contacts=small) as (sb, _):
         scenario = Scenario(sb, workdir / "small")
         reference = [scenario.plain(), scenario.msdk(), *scenario.taps()]
-        measure(sb, reference, args.repeats, scenario.workdir)
+        measure(reference, args.repeats, scenario.workdir, sb)
     with sandbox(contacts=large) as (sb, startup):
         scenario = Scenario(sb, workdir / "large")
         contenders = [scenario.plain(), scenario.msdk(), *scenario.taps()]
-        measure(sb, contenders, args.repeats, scenario.workdir)
+        measure(contenders, args.repeats, scenario.workdir, sb)
 
     small_rss = {c.name: c.median(lambda run: run.peak_rss_kib) for c in reference}
 
@@ -215,7 +215,7 @@ def rate_limit_scenario(args: argparse.Namespace, workdir: Path) -> None:
         ]
         for contender in contenders:
             contender.run = sampled(sb, contender.run)
-        measure(sb, contenders, args.repeats, scenario.workdir)
+        measure(contenders, args.repeats, scenario.workdir, sb)
 
     def pages_per_second(contender: Contender) -> str:
         return f"{contender.median(lambda run: run.extra['pages_per_second']):.1f}"
