@@ -22,6 +22,7 @@ real API may not be so kind. So:
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import time
@@ -87,6 +88,8 @@ def source_key(record: dict[str, Any], key_properties: Sequence[str]) -> str:
 class LiveSwitchSink(RecordSink):
     """Writes one record at a time and turns each answer into an outcome."""
 
+    resource: ClassVar[wire.Resource]
+
     def __init__(
         self,
         target: Target,
@@ -116,8 +119,9 @@ class LiveSwitchSink(RecordSink):
             raise self.run.abort(f"{self.stream_name}: {exc}") from None
         self.run.report.count(self.stream_name, outcome)
 
+    @abc.abstractmethod
     def write(self, record: dict[str, Any]) -> Outcome:
-        raise NotImplementedError
+        """Write one record; raise Rejected (or let an ApiError through) to dead-letter it."""
 
     def rejected(self, record: dict[str, Any]) -> None:
         """Hook: a record is about to be dead-lettered."""
@@ -129,12 +133,6 @@ class LiveSwitchSink(RecordSink):
             return f"{error}: the token lacks the `{scope}` scope"
         return error.message or str(error)
 
-    resource: ClassVar[wire.Resource]
-
-    @property
-    def key(self) -> list[str]:
-        return list(self.key_properties)
-
 
 class ContactsSink(LiveSwitchSink):
     resource = wire.CONTACTS
@@ -142,7 +140,7 @@ class ContactsSink(LiveSwitchSink):
     @override
     def write(self, record: dict[str, Any]) -> Outcome:
         run = self.run
-        key = source_key(record, self.key)
+        key = source_key(record, self.key_properties)
         match_key: str = self.config.get("contact_match_key") or "phone"
         entry = run.ledger.get(self.resource.name, key)
         existing = run.contacts.get(entry.target_id) if entry and entry.target_id else None
@@ -200,7 +198,7 @@ class ConversationsSink(LiveSwitchSink):
     @override
     def write(self, record: dict[str, Any]) -> Outcome:
         run = self.run
-        key = source_key(record, self.key)
+        key = source_key(record, self.key_properties)
         entry = run.ledger.get(self.resource.name, key)
         if entry is not None and not entry.pending:
             return Outcome.UNCHANGED  # created before; conversations cannot be updated
