@@ -36,7 +36,7 @@ from typing_extensions import override
 from liveswitch_api import wire
 from liveswitch_api.auth import AuthError
 from liveswitch_api.client import AmbiguousWriteError, ApiError
-from liveswitch_api.retry import DEFAULT_MAX_RETRIES
+from liveswitch_api.retry import DEFAULT_MAX_RETRIES, RetriesExhaustedError
 from target_liveswitch import contacts, reconcile
 from target_liveswitch.errors import Rejected
 from target_liveswitch.ledger import LedgerEntry, LedgerError
@@ -238,8 +238,11 @@ class ConversationsSink(LiveSwitchSink):
                 raise
             run.ledger.commit(self.resource.name, key, str(created["id"]), digest)
             return Outcome.CREATED
+        # Known not to exist, and the server keeps failing: like any exhausted retry, this
+        # fails the run.
         run.ledger.forget(self.resource.name, key)
-        raise Rejected(f"{failure}; {attempts} attempts, and it does not exist")
+        msg = f"{failure}; gave up after {attempts} attempts (it was not created)"
+        raise RetriesExhaustedError(msg)
 
     def _adopt(self, key: str, body: dict[str, Any], entry: LedgerEntry) -> bool:
         """Whether the create `entry` marks pending happened (then it is recorded as done)."""
