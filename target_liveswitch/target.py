@@ -34,6 +34,15 @@ class TargetLiveSwitch(Target):
         """What the sinks of this run share; built when the first sink needs it."""
         return Run(self.config, self.logger)
 
+    @classmethod
+    @override
+    def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
+        """The SDK's built-in settings, less the two that mean nothing here: records are written
+        one at a time (no batches), and `write_mode` says how, not `load_method`."""
+        super().append_builtin_config(config_jsonschema)
+        for name in ("load_method", "batch_size_rows"):
+            config_jsonschema["properties"].pop(name, None)
+
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=False)

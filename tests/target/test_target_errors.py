@@ -151,3 +151,6 @@ def test_about_describes_every_setting() -> None:
         "token_store_path",
     ):
         assert properties[name].get("description"), name
+    # Records are written one at a time, as write_mode says: no batches, no load_method.
+    assert "load_method" not in properties
+    assert "batch_size_rows" not in properties
