@@ -105,37 +105,62 @@ def request_counts(before: Mapping[str, Any], after: Mapping[str, Any]) -> Count
 
 
 @dataclass(frozen=True)
-class Run:
+class Process:
     seconds: float
     peak_rss_kib: int
+    cpu_seconds: float  # user + system
+
+
+@dataclass(frozen=True)
+class Run:
+    process: Process
     records: int
     counts: Counts = Counts(0, 0)  # from the sandbox's stats
+    sandbox_cpu_seconds: float = 0.0
     extra: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return self.process.seconds
 
     @property
     def records_per_second(self) -> float:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-@dataclass(frozen=True)
-class Process:
-    seconds: float
-    peak_rss_kib: int
+def sandbox_cpu_seconds(sb: SandboxProcess) -> float:
+    """CPU time the sandbox process has used so far (user + system, from /proc)."""
+    assert sb.process is not None
+    fields = Path(f"/proc/{sb.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def sandbox_usage(sb: SandboxProcess) -> Iterator[dict[str, Any]]:
+    """Yields a dict that holds, after the block, the stats `before` and `after` it, and the
+    block's request `counts` and `sandbox_cpu_seconds`."""
+    usage: dict[str, Any] = {"before": sb.stats()}
+    cpu = sandbox_cpu_seconds(sb)
+    yield usage
+    usage["sandbox_cpu_seconds"] = sandbox_cpu_seconds(sb) - cpu
+    usage["after"] = sb.stats()
+    usage["counts"] = request_counts(usage["before"], usage["after"])
 
 
 # A stdlib-only launcher between the benchmark and a contender. The kernel counts the RSS a
 # child had before exec (the forking parent's pages) in its peak, so a contender forked straight
 # from this process would report at least this process's own RSS; forked from a bare
-# interpreter, the floor is about 10 MiB. It times the run and reports "seconds peak_kib".
+# interpreter, the floor is about 10 MiB. It times the run and reports "seconds peak_kib cpu".
 LAUNCHER = """
 import resource, subprocess, sys, time
 report, command = sys.argv[1], sys.argv[2:]
 began = time.perf_counter()
 code = subprocess.call(command)
 seconds = time.perf_counter() - began
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(report, "w") as out:
-    out.write(f"{seconds} {peak}")
+    out.write(f"{seconds} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 sys.exit(code)
 """
 
@@ -147,7 +172,7 @@ def run_process(
     stderr: Path,
     stdin: Path | None = None,
 ) -> Process:
-    """Run `command` to its end: wall seconds and its peak RSS. Raises on a non-zero exit."""
+    """Run `command` to its end: wall seconds, peak RSS, CPU. Raises on a non-zero exit."""
     report = stdout.with_name(stdout.name + ".measure")
     with (
         stdout.open("wb") as out,
@@ -163,8 +188,8 @@ def run_process(
     if code != 0:
         tail = stderr.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"{command[0]} exited with {code}:\n{tail}")
-    seconds, peak_kib = report.read_text().split()
-    return Process(float(seconds), int(peak_kib))  # ru_maxrss is in KiB on Linux
+    seconds, peak_kib, cpu = report.read_text().split()
+    return Process(float(seconds), int(peak_kib), float(cpu))  # ru_maxrss is in KiB on Linux
 
 
 def count_lines(path: Path, marker: bytes | None = None) -> int:
@@ -191,6 +216,10 @@ class Contender:
     def records_per_second(self) -> float:
         return self.median(lambda run: run.records_per_second)
 
+    @property
+    def peak_rss_kib(self) -> float:
+        return self.median(lambda run: run.process.peak_rss_kib)
+
 
 def measure(
     contenders: Sequence[Contender],
@@ -200,8 +229,8 @@ def measure(
 ) -> None:
     """Run the contenders in turn, `repeats` rounds, so drift hits all of them alike.
 
-    With `sb`, each run's requests and 429s are read from its stats; without, each run brings
-    its own sandbox and counts.
+    With `sb`, each run's requests, 429s and the sandbox's CPU time are read around it;
+    without, each run brings its own sandbox and reads them itself.
     """
     for round_number in range(repeats):
         for contender in contenders:
@@ -209,10 +238,14 @@ def measure(
                 continue
             folder = workdir / f"{slug(contender.name)}-{round_number}"
             folder.mkdir(parents=True, exist_ok=True)
-            before = sb.stats() if sb else None
-            run = contender.run(folder)
-            if sb and before:
-                run = replace(run, counts=request_counts(before, sb.stats()))
+            if sb is None:
+                run = contender.run(folder)
+            else:
+                with sandbox_usage(sb) as usage:
+                    run = contender.run(folder)
+                run = replace(
+                    run, counts=usage["counts"], sandbox_cpu_seconds=usage["sandbox_cpu_seconds"]
+                )
             contender.runs.append(run)
             progress(f"  {contender.name}: {run.seconds:.2f} s, {run.records} records")
 
@@ -244,6 +277,8 @@ def print_table(
         "wall s",
         "records/s",
         "peak RSS MiB",
+        "CPU s",
+        "sandbox CPU s",
         "requests",
         "429s",
         *(f"x {label}" for label, _ in against),
@@ -257,7 +292,9 @@ def print_table(
             f"{contender.median(lambda run: run.records):.0f}",
             f"{contender.median(lambda run: run.seconds):.2f}",
             f"{contender.records_per_second:,.{1 if contender.records_per_second < 100 else 0}f}",
-            f"{contender.median(lambda run: run.peak_rss_kib) / 1024:.0f}",
+            f"{contender.peak_rss_kib / 1024:.0f}",
+            f"{contender.median(lambda run: run.process.cpu_seconds):.2f}",
+            f"{contender.median(lambda run: run.sandbox_cpu_seconds):.2f}",
             f"{contender.median(lambda run: run.counts.requests):.0f}",
             f"{contender.median(lambda run: run.counts.throttled):.0f}",
         ]

@@ -136,7 +136,7 @@ class Scenario:
             process = run_process(command, stdout=output, stderr=folder / "stderr")
             records = count_lines(output, marker)
             output.unlink()  # 200,000 records are tens of MB; count them and let them go
-            return Run(process.seconds, process.peak_rss_kib, records)
+            return Run(process, records)
 
         return run
 
@@ -171,10 +171,10 @@ def large_scenario(args: argparse.Namespace, workdir: Path) -> None:
         contenders = [scenario.plain(), scenario.msdk(), *scenario.taps()]
         measure(contenders, args.repeats, scenario.workdir, sb)
 
-    small_rss = {c.name: c.median(lambda run: run.peak_rss_kib) for c in reference}
+    small_rss = {contender.name: contender.peak_rss_kib for contender in reference}
 
     def rss_growth(contender: Contender) -> str:
-        return f"{contender.median(lambda run: run.peak_rss_kib) / small_rss[contender.name]:.2f}"
+        return f"{contender.peak_rss_kib / small_rss[contender.name]:.2f}"
 
     def wall_vs_plain(contender: Contender) -> str:
         return f"{wall(contender) / wall(contenders[0]):.2f}"

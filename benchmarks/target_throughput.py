@@ -35,9 +35,9 @@ from common import (
     print_goal,
     print_table,
     progress,
-    request_counts,
     run_process,
     sandbox,
+    sandbox_usage,
     write_json,
 )
 
@@ -119,26 +119,21 @@ class Scenario:
         def run(folder: Path) -> Run:
             with sandbox(contacts=0, latency_ms=self.latency_ms) as (sb, _):
                 access_token = prime_token_store(sb, folder / "tokens.json")
-                before = sb.stats()
-                process = run_process(
-                    command(sb, folder, access_token),
-                    stdout=folder / "stdout",
-                    stderr=folder / "stderr",
-                    stdin=self.input,
-                )
-                after = sb.stats()
-            created = (
-                after["records"]["contacts"]["created"] - before["records"]["contacts"]["created"]
-            )
-            stored = after["counts"]["contacts"]
-            counts = request_counts(before, after)
-            once = created == stored == self.contacts
+                with sandbox_usage(sb) as usage:
+                    process = run_process(
+                        command(sb, folder, access_token),
+                        stdout=folder / "stdout",
+                        stderr=folder / "stderr",
+                        stdin=self.input,
+                    )
+            created = contacts_created(usage["after"]) - contacts_created(usage["before"])
+            stored = usage["after"]["counts"]["contacts"]
             return Run(
-                process.seconds,
-                process.peak_rss_kib,
+                process,
                 created,
-                counts,
-                {"written_once": float(once), "stored": stored},
+                usage["counts"],
+                usage["sandbox_cpu_seconds"],
+                {"written_once": float(created == stored == self.contacts), "stored": stored},
             )
 
         return run
