@@ -43,6 +43,7 @@ from common import (
     progress,
     run_process,
     sandbox,
+    slug,
     write_json,
 )
 from peers import TAP_REST_API_MSDK, install
@@ -122,7 +123,7 @@ class Scenario:
         return Contender(MSDK, self._runner(command, SINGER_RECORD))
 
     def tap(self, name: str, **settings: object) -> Contender:
-        config = write_json(self.workdir / f"tap-{len(settings)}.json", self.tap_config(**settings))
+        config = write_json(self.workdir / f"{slug(name)}.json", self.tap_config(**settings))
         command = [BIN / "tap-liveswitch", "--config", config, "--catalog", self.catalog]
         return Contender(name, self._runner(command, SINGER_RECORD))
 
