@@ -31,6 +31,7 @@ class TapLiveSwitch(Tap):
     """Reads contacts, conversations, webhooks and the current user from LiveSwitch."""
 
     name = "tap-liveswitch"
+    package_name = "liveswitch-singer"
     message_writer_class = RecordBufferingWriter
 
     config_jsonschema = th.PropertiesList(
