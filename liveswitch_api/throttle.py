@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from singer_sdk.exceptions import RetriableAPIError
@@ -30,10 +31,13 @@ DEFAULT_THROTTLE_PAUSE = 1.0
 
 
 class Throttle:
-    def __init__(self, max_in_flight: int = 1, max_per_second: float | None = None) -> None:
+    def __init__(
+        self, max_in_flight: int = 1, max_per_second: float | Decimal | None = None
+    ) -> None:
+        # the SDK parses config floats as Decimal
         self.max_in_flight = max(1, max_in_flight)
         self.limit = self.max_in_flight
-        self._interval = 1.0 / max_per_second if max_per_second else 0.0
+        self._interval = 1.0 / float(max_per_second) if max_per_second else 0.0
         self._in_flight = 0
         self._streak = 0
         self._paused_until = 0.0

@@ -191,3 +191,14 @@ def test_stream_maps_and_flattening_apply_to_the_output(sandbox_factory, tap, tm
     contacts = tap(sandbox, config).check().records("contacts")
     assert len(contacts) == 12
     assert all("email" not in c and len(c["phone_digits"]) == 4 for c in contacts)
+
+
+def test_request_rate_cap_is_honoured(sandbox_factory, tap, tmp_path):
+    # a server allowing 25 requests a second, a client capped at 16: it is never refused
+    sandbox = sandbox_factory(contacts=1200, conversations=5, rate_limit=25)
+    config = sandbox.config(
+        token_store_path=str(tmp_path / "t.json"), max_requests_per_second=16.5, page_size=50
+    )
+    result = tap(sandbox, config).check()
+    assert len(result.ids("contacts")) == 1200
+    assert sandbox.stats()["statuses"].get("429", 0) == 0
