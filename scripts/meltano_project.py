@@ -1,8 +1,13 @@
 """This project's meltano.yml run by the pinned Meltano, as `make demo` and the tests run it.
 
 Everything run-specific goes through environment variables, which Meltano ranks above
-meltano.yml: a private system database (so a private state), the `sandbox` environment, and the
-sandbox's URLs and token stores. Nothing is written into meltano.yml or the user's home.
+meltano.yml: the `sandbox` environment, the sandbox's URLs and token stores, and a private
+Meltano system folder (`MELTANO_SYS_DIR_ROOT`). That folder holds the system database (so the
+state), logs and `run/`, where Meltano writes each plugin's config and discovered catalog at a
+fixed path: two runs sharing it, say the demo and a test in one checkout, overwrite each other's
+catalog mid-run. Only the plugin virtual environments are shared, linked from the project's
+`.meltano/`, so `meltano install` builds them once. Nothing is written into meltano.yml or the
+user's home.
 """
 
 from __future__ import annotations
@@ -23,6 +28,20 @@ ENVIRONMENT = "sandbox"
 STATE_ID = f"{ENVIRONMENT}:tap-liveswitch-to-target-jsonl"
 # variables of the caller that would leak into a run and change its settings
 FOREIGN_PREFIXES = ("TAP_LIVESWITCH_", "TARGET_", "MELTANO_", "LIVESWITCH_")
+# the parts of Meltano's system folder holding plugin virtual environments
+PLUGIN_VENV_DIRS = ("extractors", "loaders")
+
+
+def private_sys_dir(path: Path) -> Path:
+    """A Meltano system folder at `path` that shares the project's plugin venvs."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name in PLUGIN_VENV_DIRS:
+        shared = REPO_ROOT / ".meltano" / name
+        shared.mkdir(parents=True, exist_ok=True)
+        link = path / name
+        if not link.is_symlink():
+            link.symlink_to(shared, target_is_directory=True)
+    return path
 
 
 def sandbox_credentials() -> dict[str, str]:
@@ -41,11 +60,12 @@ class MeltanoProject:
     def __init__(self, executable: Path, workdir: Path) -> None:
         self.executable = executable
         self.workdir = workdir
-        workdir.mkdir(parents=True, exist_ok=True)
+        sys_dir = private_sys_dir(workdir / "meltano")
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_PREFIXES)}
         self.env = inherited | {
             "MELTANO_PROJECT_ROOT": str(REPO_ROOT),
-            "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
+            "MELTANO_SYS_DIR_ROOT": str(sys_dir),
+            "MELTANO_DATABASE_URI": f"sqlite:///{sys_dir / 'meltano.db'}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_ENVIRONMENT": ENVIRONMENT,
             # a token store left at its default lands here, never in the user's home

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MELTANO_VERSION = "4.4.1"
-AIRFLOW_VERSION = "3.1.8"
+AIRFLOW_VERSION = "3.3.2"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COMPLETE_MARKER = ".liveswitch-complete"
