@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import tools
-from meltano_project import JOB, REPO_ROOT, STATE_ID, MeltanoProject, sandbox_credentials
+from meltano_project import JOB, REPO_ROOT, MeltanoProject, sandbox_credentials
 
 from liveswitch_sandbox.process import SandboxProcess
 
@@ -66,7 +66,7 @@ def report(files: list[Path]) -> None:
 
 
 def show_bookmarks(project: MeltanoProject) -> None:
-    say(f"   Meltano saved the tap's bookmarks (state id {STATE_ID}):")
+    say(f"   Meltano saved the tap's bookmarks (state id {project.state_id}):")
     for stream, mark in project.bookmarks().items():
         if "replication_key_value" in mark:
             key, value = mark["replication_key"], mark["replication_key_value"]

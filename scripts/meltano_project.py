@@ -25,7 +25,6 @@ from liveswitch_sandbox.process import SandboxProcess
 REPO_ROOT = Path(__file__).resolve().parent.parent
 JOB = "liveswitch-to-jsonl"
 ENVIRONMENT = "sandbox"
-STATE_ID = f"{ENVIRONMENT}:tap-liveswitch-to-target-jsonl"
 # variables of the caller that would leak into a run and change its settings
 FOREIGN_PREFIXES = ("TAP_LIVESWITCH_", "TARGET_", "MELTANO_", "LIVESWITCH_")
 # the parts of Meltano's system folder holding plugin virtual environments
@@ -98,10 +97,16 @@ class MeltanoProject:
             self.env[f"{prefix}_{key.upper()}"] = text
         return store
 
+    @property
+    def state_id(self) -> str:
+        """Where Meltano keeps the job's state: `<environment>:<tap>-to-<loader>`."""
+        return f"{self.env['MELTANO_ENVIRONMENT']}:tap-liveswitch-to-target-jsonl"
+
     def bookmarks(self) -> dict[str, Any]:
         """The tap's bookmarks as Meltano stored them for the job (`meltano state get`)."""
-        result = self.run("state", "get", STATE_ID)
+        result = self.run("state", "get", self.state_id)
         if result.returncode != 0:
-            raise RuntimeError(f"meltano state get {STATE_ID} failed:\n{result.stderr[-3000:]}")
+            failure = f"meltano state get {self.state_id} failed:\n{result.stderr[-3000:]}"
+            raise RuntimeError(failure)
         bookmarks: dict[str, Any] = json.loads(result.stdout)["singer_state"]["bookmarks"]
         return bookmarks

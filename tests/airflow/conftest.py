@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
 import tools  # noqa: E402 - scripts/ is not an installed package
+from meltano_project import MeltanoProject  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +23,17 @@ def airflow_python() -> Path:
 @pytest.fixture(scope="session")
 def meltano_executable() -> Path:
     return tools.ensure(tools.MELTANO)
+
+
+@pytest.fixture(scope="session")
+def meltano_plugins(meltano_executable: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`meltano install` done (once per session) into the project's shared plugin venvs."""
+    project = MeltanoProject(meltano_executable, tmp_path_factory.mktemp("meltano-install"))
+    result = project.run("install")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return meltano_executable
+
+
+@pytest.fixture
+def meltano_project(meltano_plugins: Path, tmp_path: Path) -> MeltanoProject:
+    return MeltanoProject(meltano_plugins, tmp_path / "meltano")
