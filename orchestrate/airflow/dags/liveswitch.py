@@ -3,8 +3,8 @@
 This follows the way Meltano's own Airflow utility runs a project: each schedule becomes a DAG on
 the schedule's interval, each task of its job becomes one `meltano run` task (chained in job
 order), and a DAG never runs twice at once. It reads meltano.yml directly instead of calling
-`meltano schedule list`, because Airflow re-parses DAG files every few seconds and a Meltano
-subprocess per parse is slow.
+`meltano schedule list`, because Airflow re-parses DAG files often (every 30 s by default) and a
+Meltano subprocess per parse costs seconds.
 
 Deploy it by copying (or symlinking) this file into the Airflow `dags_folder`, with these
 environment variables set for the scheduler and the workers:
