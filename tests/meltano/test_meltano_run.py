@@ -33,11 +33,11 @@ def test_job_writes_every_record_then_only_touched_ones(
     meltano: Meltano, sandbox_with_credentials: Callable[..., SandboxProcess], tmp_path: Path
 ) -> None:
     sandbox = sandbox_with_credentials(contacts=30, conversations=8, seed=11)
-    meltano.point("TAP_LIVESWITCH", sandbox)
+    token_store = meltano.point("TAP_LIVESWITCH", sandbox)
     output = tmp_path / "output"
     meltano.env["TARGET_JSONL_DESTINATION_PATH"] = str(output)
 
-    meltano("run", JOB)
+    runs = [meltano("run", JOB)]
     first = read_files(output, skip=set())
     counts = sandbox.stats()["counts"]
     for stream in INCREMENTAL:
@@ -53,7 +53,7 @@ def test_job_writes_every_record_then_only_touched_ones(
 
     touched = sandbox.touch(4)
     first_files = set(output.glob("*.jsonl"))
-    meltano("run", JOB)
+    runs.append(meltano("run", JOB))
     second = read_files(output, skip=first_files)
     for stream in INCREMENTAL:
         emitted = {record["id"]: record for record in second[stream]}
@@ -65,3 +65,13 @@ def test_job_writes_every_record_then_only_touched_ones(
     new_state = meltano.bookmarks()
     for stream in INCREMENTAL:
         assert new_state[stream]["replication_key_value"] > state[stream]["replication_key_value"]
+
+    # No secret, configured or rotated, in Meltano's logs, the state or the files.
+    seen = "".join(run.stdout + run.stderr for run in runs) + json.dumps(new_state)
+    seen += "".join(path.read_text() for path in output.glob("*.jsonl"))
+    stored = json.loads(token_store.read_text())["entries"].values()
+    secrets = {sandbox.client_secret, sandbox.refresh_token}
+    secrets |= {entry[key] for entry in stored for key in ("refresh_token", "access_token")}
+    assert len(secrets) == 4
+    for secret in secrets:
+        assert secret not in seen
