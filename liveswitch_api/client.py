@@ -5,11 +5,12 @@ sinks and the login helper's `check`. Same authenticator, retry policy and page 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from liveswitch_api import wire
@@ -17,6 +18,7 @@ from liveswitch_api.auth import LiveSwitchAuthenticator
 from liveswitch_api.paging import PageWalk
 from liveswitch_api.retry import RetryPolicy, describe_request
 from liveswitch_api.settings import DEFAULT_REQUEST_TIMEOUT, build_authenticator, build_retry_policy
+from liveswitch_api.throttle import Throttle
 
 
 class ApiError(FatalAPIError):
@@ -78,7 +80,11 @@ def raise_for_status(response: requests.Response) -> None:
 
 
 class ApiClient:
-    """JSON over HTTP with auth, retries and the page walk; thread-safe."""
+    """JSON over HTTP with auth, retries and the page walk; thread-safe.
+
+    With a `throttle`, every request attempt (retries included) holds one of its slots, so the
+    threads sharing this client keep to its in-flight limit and pause together after a 429.
+    """
 
     def __init__(
         self,
@@ -89,6 +95,7 @@ class ApiClient:
         timeout: float = DEFAULT_REQUEST_TIMEOUT,
         user_agent: str | None = None,
         logger: logging.Logger | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.authenticator = authenticator
@@ -98,13 +105,23 @@ class ApiClient:
         self.session.auth = authenticator
         if user_agent:
             self.session.headers["User-Agent"] = user_agent
+        self._attempt: Callable[..., Any] = self._send_once
+        if throttle is not None:
+            self._attempt = throttle.wrap(self._send_once)
+            # one pooled connection per request in flight (requests keeps 10 by default)
+            width = max(10, throttle.max_in_flight)
+            for prefix in ("https://", "http://"):
+                self.session.mount(prefix, HTTPAdapter(pool_maxsize=width))
         describe = self._describe
-        self._send = retry_policy.decorate(self._send_once, describe)
+        self._send = retry_policy.decorate(self._attempt, describe)
         self._send_unrepeated = retry_policy.decorate(self._send_once_or_ambiguous, describe)
 
     @classmethod
     def from_config(
-        cls, config: Mapping[str, Any], logger: logging.Logger | None = None
+        cls,
+        config: Mapping[str, Any],
+        logger: logging.Logger | None = None,
+        throttle: Throttle | None = None,
     ) -> ApiClient:
         return cls(
             str(config.get("api_url") or wire.DEFAULT_API_URL),
@@ -113,6 +130,7 @@ class ApiClient:
             timeout=float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
             user_agent=config.get("user_agent"),
             logger=logger,
+            throttle=throttle,
         )
 
     def request(
@@ -142,7 +160,7 @@ class ApiClient:
         self, method: str, path: str, params: Mapping[str, Any] | None, json: Any
     ) -> Any:
         try:
-            return self._send_once(method, path, params, json)
+            return self._attempt(method, path, params, json)
         except RetriableAPIError as exc:
             status = exc.response.status_code if exc.response is not None else None
             if status == wire.TOO_MANY_REQUESTS:
@@ -179,6 +197,6 @@ class ApiClient:
     def _probe(self, path: str, params: Mapping[str, Any]) -> Any:
         """One try at page 0: a server without one may refuse it in any way, all meaning "none"."""
         try:
-            return self._send_once("GET", path, params, None)
+            return self._attempt("GET", path, params, None)
         except (FatalAPIError, RetriableAPIError, requests.exceptions.RequestException):
             return None

@@ -66,12 +66,17 @@ def candidates(
     claimed: set[str],
     phone_of: Callable[[str], str | None],
 ) -> list[Mapping[str, Any]]:
-    """The unclaimed conversations that may be the result of sending `body` at `since`."""
+    """The unclaimed conversations that may be the result of sending `body` at `since`, each
+    once: a listing read while other writes go on may show a conversation twice (pages shift,
+    and the walk's page-0 probe can take page 1 with a newcomer for a 0-based first page)."""
     sent_at = parse_datetime(since)
-    return [
-        conversation
-        for conversation in conversations
-        if str(conversation.get("id")) not in claimed
-        and _created_since(conversation, sent_at)
-        and is_the_one_sent(conversation, body, phone_of)
-    ]
+    found: dict[str, Mapping[str, Any]] = {}
+    for conversation in conversations:
+        conversation_id = str(conversation.get("id"))
+        if (
+            conversation_id not in claimed
+            and _created_since(conversation, sent_at)
+            and is_the_one_sent(conversation, body, phone_of)
+        ):
+            found.setdefault(conversation_id, conversation)
+    return list(found.values())

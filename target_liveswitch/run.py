@@ -1,17 +1,20 @@
-"""One target run: what every sink shares (the API client, ledger, match index, dead letter and
-counts), built on first use so `--about` and config errors never touch the network."""
+"""One target run: what every sink shares (the API client and its throttle, ledger, match
+index, dead letter, counts and the write queue), built on first use so `--about` and config
+errors never touch the network."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from liveswitch_api import wire
 from liveswitch_api.client import ApiClient, ApiError
+from liveswitch_api.throttle import Throttle
 from target_liveswitch import settings
 from target_liveswitch.contacts import ContactIndex
 from target_liveswitch.dead_letter import DeadLetter
@@ -19,6 +22,7 @@ from target_liveswitch.errors import RecordsRejectedError, RunAbortedError
 from target_liveswitch.ledger import Ledger
 from target_liveswitch.report import Outcome, RunReport
 from target_liveswitch.webhooks import WebhookSet
+from target_liveswitch.write_queue import WriteQueue
 
 
 class Run:
@@ -31,10 +35,14 @@ class Run:
         self.dead_letter = DeadLetter(settings.dead_letter_path(config))
         self.max_failures: int | None = config.get("max_failures")
         self._placeholders = itertools.count(1)
+        writers = int(config.get("max_concurrent_writes") or settings.DEFAULT_CONCURRENT_WRITES)
+        self.writes = WriteQueue(writers, thread_name="target-liveswitch-write")
+        # one throttle for every sink's requests: a 429 slows the whole run
+        self.throttle = Throttle(writers, config.get("max_requests_per_second"))
 
     @functools.cached_property
     def api(self) -> ApiClient:
-        return ApiClient.from_config(self.config, self.logger)
+        return ApiClient.from_config(self.config, self.logger, throttle=self.throttle)
 
     @functools.cached_property
     def ledger(self) -> Ledger:
@@ -102,31 +110,57 @@ class Run:
         self.logger.warning(
             "%s: record rejected%s: %s", stream, f" (HTTP {status})" if status else "", message
         )
-        if self.max_failures is not None and self.report.rejected > self.max_failures:
-            raise self.abort(
-                f"{self.report.rejected} records rejected, more than max_failures "
-                f"({self.max_failures}); stopping"
+        rejected = self.report.rejected
+        if self.max_failures is not None and rejected > self.max_failures:
+            msg = (
+                f"{rejected} records rejected, more than max_failures ({self.max_failures}); "
+                "stopping"
             )
+            raise RunAbortedError(msg)
 
-    def abort(self, reason: str) -> RunAbortedError:
-        """The error that ends the run early, after the summary so far is logged."""
-        self.report.log_summary(self.logger, dry_run=self.dry_run)
-        self._close()
-        return RunAbortedError(reason)
+    def write(self, keys: Callable[[], Iterable[Hashable]], work: Callable[[], None]) -> None:
+        """Write one record (`work`) on the write queue, after the earlier records sharing one
+        of its `keys()` (which may read the ledger and the index, so may fail the run too)."""
+        with self._ending_on_failure():
+            self.writes.submit(keys(), work)
+
+    def pass_on(self, emit: Callable[[], None]) -> None:
+        """Pass a STATE on (`emit`) once every record read before it is written."""
+        with self._ending_on_failure():
+            self.writes.after_pending(emit)
+
+    def stop(self) -> None:
+        """On a signal: start no further write (the running ones end by themselves)."""
+        self.writes.stop()
+
+    def wait(self) -> None:
+        """After the last record: wait for the writes still running."""
+        with self._ending_on_failure():
+            self.writes.drain()
 
     def finish(self) -> None:
-        """After the last record: prune webhooks, log the summary, fail if anything was
-        rejected."""
-        if "webhooks" in self.__dict__ and self.config.get("prune_webhooks"):
-            self.webhooks.prune(self)
-        self.report.log_summary(self.logger, dry_run=self.dry_run)
+        """After the writes: prune webhooks, log the summary, fail if anything was rejected."""
+        with self._ending_on_failure():
+            if "webhooks" in self.__dict__ and self.config.get("prune_webhooks"):
+                self.webhooks.prune(self)
+        self._end()
         rejected = self.report.rejected
-        self._close()
         if rejected:
             msg = f"{rejected} record(s) rejected; see the dead letter {self.dead_letter.path}"
             raise RecordsRejectedError(msg)
 
-    def _close(self) -> None:
+    @contextlib.contextmanager
+    def _ending_on_failure(self) -> Iterator[None]:
+        """A write that failed ends the run: log the summary so far, close the files, raise."""
+        try:
+            yield
+        except BaseException:
+            self._end()
+            raise
+
+    def _end(self) -> None:
+        self.writes.close()
+        self.report.log_summary(self.logger, dry_run=self.dry_run)
         self.dead_letter.close()
         if "ledger" in self.__dict__:
             self.ledger.close()

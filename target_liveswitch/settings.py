@@ -14,6 +14,9 @@ WRITE_MODES = ("upsert", "create_only", "update_only")
 MATCH_KEYS = ("id", "phone", "email")
 NULL_POLICIES = ("skip", "overwrite")
 
+# Four writes in flight cut a 100 ms API's wall time about fourfold and stay polite.
+DEFAULT_CONCURRENT_WRITES = 4
+
 LEDGER_FILE_NAME = "ledger.sqlite3"
 DEAD_LETTER_FILE_NAME = "dead-letter.jsonl"
 
@@ -104,6 +107,25 @@ TARGET_PROPERTIES: tuple[th.Property, ...] = (
         "no limit.",
     ),
     th.Property(
+        "max_concurrent_writes",
+        th.IntegerType,
+        default=DEFAULT_CONCURRENT_WRITES,
+        title="Max Concurrent Writes",
+        description=(
+            "Records written at once. Records for the same contact (source key, phone, match "
+            "key) and a conversation after its contact are still written in input order, "
+            "webhooks one at a time, and each STATE is passed on only once every record "
+            "before it is written. 1 writes one record at a time. Requests in flight are "
+            "halved on each 429, grown back slowly."
+        ),
+    ),
+    th.Property(
+        "max_requests_per_second",
+        th.NumberType,
+        title="Max Requests Per Second",
+        description="Optional cap on the request rate, for users who know their limit.",
+    ),
+    th.Property(
         "dry_run",
         th.BooleanType,
         default=False,
@@ -141,6 +163,12 @@ def target_config_errors(config: Mapping[str, Any]) -> list[str]:
     max_failures = config.get("max_failures")
     if max_failures is not None and (isinstance(max_failures, bool) or max_failures < 0):
         errors.append("max_failures: must be an integer >= 0 (leave it out for no limit)")
+    writers = config.get("max_concurrent_writes")
+    if writers is not None and (isinstance(writers, bool) or writers < 1):
+        errors.append("max_concurrent_writes: must be an integer >= 1")
+    rate = config.get("max_requests_per_second")
+    if rate is not None and (isinstance(rate, bool) or rate <= 0):
+        errors.append("max_requests_per_second: must be a number > 0 (leave it out for no cap)")
     for name, path in (
         ("ledger_path", ledger_path(config)),
         ("dead_letter_path", dead_letter_path(config)),

@@ -1,6 +1,9 @@
-"""One sink per LiveSwitch stream. Each record is written (or dead-lettered) synchronously,
-before the next input line is read, so every STATE the target passes on covers only records
-that are already durable in LiveSwitch, the ledger or the dead letter.
+"""One sink per LiveSwitch stream. Each record's write goes to the run's write queue
+(write_queue.py), which runs `max_concurrent_writes` of them at once: records sharing an
+ordering key (the same source record, phone, match key or existing contact; a conversation and
+its contact; all webhooks) are written in input order, others overlap. Every STATE the target
+passes on covers only records that are already durable in LiveSwitch, the ledger or the dead
+letter.
 
 Exactly once, and what an ambiguous failure means. The API has no idempotency keys. A 5xx, a
 dropped connection or a read timeout after the server acted leaves a create done but unreported.
@@ -23,10 +26,12 @@ real API may not be so kind. So:
 from __future__ import annotations
 
 import abc
+import contextlib
+import functools
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from singer_sdk.exceptions import FatalAPIError
@@ -38,7 +43,7 @@ from liveswitch_api.auth import AuthError
 from liveswitch_api.client import AmbiguousWriteError, ApiError
 from liveswitch_api.retry import DEFAULT_MAX_RETRIES, RetriesExhaustedError
 from target_liveswitch import contacts, reconcile
-from target_liveswitch.errors import Rejected
+from target_liveswitch.errors import Rejected, RunAbortedError
 from target_liveswitch.ledger import LedgerEntry, LedgerError
 from target_liveswitch.report import Outcome
 from target_liveswitch.webhooks import webhook_key
@@ -85,8 +90,13 @@ def source_key(record: dict[str, Any], key_properties: Sequence[str]) -> str:
     return "sha256:" + payload_hash(record)
 
 
+def contact_source_key(contact_id: str) -> str:
+    """The source key of the contact record a conversation's `contactId` names."""
+    return source_key({"id": contact_id}, ["id"])
+
+
 class LiveSwitchSink(RecordSink):
-    """Writes one record at a time and turns each answer into an outcome."""
+    """Queues each record's write and turns each answer into an outcome."""
 
     resource: ClassVar[wire.Resource]
 
@@ -103,21 +113,44 @@ class LiveSwitchSink(RecordSink):
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         record = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
+        self.run.write(
+            functools.partial(self.ordering_keys, record),
+            functools.partial(self._write_one, record),
+        )
+
+    def ordering_keys(self, record: dict[str, Any]) -> set[Hashable]:
+        """What this record's write waits for: every earlier record sharing one of these keys.
+        Runs on the reading thread, in input order."""
+        return {(self.resource.name, source_key(record, self.key_properties))}
+
+    def _write_one(self, record: dict[str, Any]) -> None:
+        """Write or dead-letter one record; on a writer thread."""
         try:
-            outcome = self.write(record)
+            with self._ending_run_on_failure():
+                outcome = self.write(record)
         except Rejected as exc:
             self.rejected(record)
             self.run.reject(self.stream_name, record, exc.status, exc.message)
             return
         except ApiError as exc:
-            if exc.status == wire.UNAUTHORIZED:
-                raise self.run.abort(f"{self.stream_name}: {exc} (after a token refresh)") from None
             self.rejected(record)
             self.run.reject(self.stream_name, record, exc.status, self.explain(exc))
             return
-        except (FatalAPIError, AuthError, LedgerError) as exc:
-            raise self.run.abort(f"{self.stream_name}: {exc}") from None
         self.run.report.count(self.stream_name, outcome)
+
+    @contextlib.contextmanager
+    def _ending_run_on_failure(self) -> Iterator[None]:
+        """Failures no other record would escape (auth, exhausted retries, the ledger) end
+        the run; a refused request (ApiError) stays one record's problem."""
+        try:
+            yield
+        except ApiError as exc:
+            if exc.status == wire.UNAUTHORIZED:
+                msg = f"{self.stream_name}: {exc} (after a token refresh)"
+                raise RunAbortedError(msg) from None
+            raise
+        except (FatalAPIError, AuthError, LedgerError) as exc:
+            raise RunAbortedError(f"{self.stream_name}: {exc}") from None
 
     @abc.abstractmethod
     def write(self, record: dict[str, Any]) -> Outcome:
@@ -137,25 +170,51 @@ class LiveSwitchSink(RecordSink):
 class ContactsSink(LiveSwitchSink):
     resource = wire.CONTACTS
 
+    @property
+    def match_key(self) -> str:
+        return str(self.config.get("contact_match_key") or "phone")
+
+    @override
+    def ordering_keys(self, record: dict[str, Any]) -> set[Hashable]:
+        """Also the phone (unique: two creates of one phone must not overlap), the match value,
+        and the contact the record matches now; a contact's update then waits for every earlier
+        record that matched or changed it."""
+        keys = super().ordering_keys(record)
+        for name in {"phone", self.match_key}:
+            if value := contacts.match_value(name, record):
+                keys.add((name, value))
+        try:
+            with self._ending_run_on_failure():
+                existing = self._existing(record, source_key(record, self.key_properties))
+        except ApiError:
+            existing = None  # e.g. no scope to list contacts: the write meets it and says so
+        if existing is not None:
+            keys.add(("id", str(existing["id"])))
+        return keys
+
+    def _existing(self, record: dict[str, Any], key: str) -> contacts.Contact | None:
+        """The contact this record updates: the one the ledger knows for it, else the match."""
+        run = self.run
+        entry = run.ledger.get(self.resource.name, key)
+        existing = run.contacts.get(entry.target_id) if entry and entry.target_id else None
+        return existing or run.contacts.find(self.match_key, record)
+
     @override
     def write(self, record: dict[str, Any]) -> Outcome:
         run = self.run
         key = source_key(record, self.key_properties)
-        match_key: str = self.config.get("contact_match_key") or "phone"
-        entry = run.ledger.get(self.resource.name, key)
-        existing = run.contacts.get(entry.target_id) if entry and entry.target_id else None
+        existing = self._existing(record, key)
         if existing is None:
-            existing = run.contacts.find(match_key, record)
-        if existing is None:
-            return self._create(record, key, match_key)
+            return self._create(record, key)
         if run.write_mode == "create_only":
             run.ledger.commit(self.resource.name, key, str(existing["id"]), payload_hash(record))
             return Outcome.SKIPPED
         return self._update(existing, record, key)
 
-    def _create(self, record: dict[str, Any], key: str, match_key: str) -> Outcome:
+    def _create(self, record: dict[str, Any], key: str) -> Outcome:
         run = self.run
         if run.write_mode == "update_only":
+            match_key = self.match_key
             value = contacts.match_value(match_key, record)
             found = f"{match_key} {value!r}" if value else f"no {match_key}"
             raise Rejected(f"no existing contact matches ({found}); update_only never creates")
@@ -194,6 +253,17 @@ class ContactsSink(LiveSwitchSink):
 
 class ConversationsSink(LiveSwitchSink):
     resource = wire.CONVERSATIONS
+
+    @override
+    def ordering_keys(self, record: dict[str, Any]) -> set[Hashable]:
+        """Also its contact: the contact record of this run it names (whose ledger entry the
+        translation must see), or the phone it creates or reuses a contact by."""
+        keys = super().ordering_keys(record)
+        if (contact_id := record.get("contactId")) is not None:
+            keys.add((wire.CONTACTS.name, contact_source_key(str(contact_id))))
+        if phone := contacts.normalize_phone(record.get("phone")):
+            keys.add(("phone", phone))
+        return keys
 
     @override
     def write(self, record: dict[str, Any]) -> Outcome:
@@ -287,7 +357,7 @@ class ConversationsSink(LiveSwitchSink):
     def _translate(self, contact_id: str, *, has_phone: bool) -> str | None:
         """The target organization's id for a source contact id; None to go by phone."""
         run = self.run
-        entry = run.ledger.get(wire.CONTACTS.name, source_key({"id": contact_id}, ["id"]))
+        entry = run.ledger.get(wire.CONTACTS.name, contact_source_key(contact_id))
         if entry is not None and entry.target_id:
             return entry.target_id
         if run.contacts.get(contact_id) is not None:
@@ -303,6 +373,12 @@ class ConversationsSink(LiveSwitchSink):
 
 class WebhooksSink(LiveSwitchSink):
     resource = wire.WEBHOOKS
+
+    @override
+    def ordering_keys(self, record: dict[str, Any]) -> set[Hashable]:
+        """One key for all: subscriptions are few, and the declared set is simplest kept in
+        order."""
+        return {(self.resource.name,)}
 
     @override
     def write(self, record: dict[str, Any]) -> Outcome:

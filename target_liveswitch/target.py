@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import sys
 from types import FrameType
@@ -28,6 +29,8 @@ class TargetLiveSwitch(Target):
     config_jsonschema = th.PropertiesList(
         *AUTH_PROPERTIES, *HTTP_PROPERTIES, *TARGET_PROPERTIES
     ).to_dict()
+
+    _received_state: Any = None
 
     @functools.cached_property
     def run(self) -> Run:
@@ -64,25 +67,40 @@ class TargetLiveSwitch(Target):
 
     @override
     def _process_state_message(self, message_dict: dict[str, Any]) -> None:
-        """Pass each new STATE on at once. Sinks write each record before the next line is read,
-        so everything before this STATE is already durable; the SDK would otherwise hold it
-        until its next full drain (every 5 minutes or at the end)."""
-        known = self._latest_state
-        super()._process_state_message(message_dict)
-        if self._latest_state != known:
-            self.drain_all()
+        """Pass each new STATE on as soon as every record before it is written, not at the
+        SDK's next full drain (every 5 minutes or at the end). `_latest_state`, which that
+        drain prints again, only ever holds a STATE already passed on, so it is never ahead of
+        the writes."""
+        self._assert_line_requires(message_dict, requires={"value"})
+        state = message_dict["value"]
+        if state == self._received_state:
+            return
+        self._received_state = state
+        self.run.pass_on(functools.partial(self._pass_on, copy.deepcopy(state)))
+
+    def _pass_on(self, state: dict[str, Any]) -> None:
+        self._latest_state = state
+        self._write_state_message(state)
+
+    @override
+    def _handle_max_record_age(self) -> None:
+        """No drain every 5 minutes: sinks buffer nothing, and STATE goes out as writes end.
+        That drain would print `_latest_state` from the reading thread, possibly after a newer
+        STATE a writer thread just passed on."""
 
     @override
     def process_endofpipe(self) -> None:
+        self.run.wait()  # the last writes first, so the SDK's final STATE below is covered
         super().process_endofpipe()
         self.run.finish()
 
     @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """Stop at once with exit code 1: an interrupted run is no success. Each STATE went out
-        when it arrived, so there is nothing to drain; a create cut off in flight is looked up
-        by the next run (sinks.py)."""
+        """Stop with exit code 1: an interrupted run is no success. No further write starts;
+        each STATE went out once the records before it were written; a create cut off in
+        flight is looked up by the next run (sinks.py)."""
         self.logger.warning("Received signal %d; stopping", signum)
+        self.run.stop()
         self.run.report.log_summary(self.logger, dry_run=self.run.dry_run)
         sys.exit(1)
 

@@ -72,8 +72,10 @@ def test_bad_settings_fail_before_any_request(
 def test_max_failures_aborts_the_run_after_the_summary(
     empty: SandboxProcess, target: TargetRunner
 ) -> None:
+    # One write at a time, so the third record is not in flight when the second fails
+    # (test_target_concurrency.py has the concurrent case).
     records = [contact(1, phone=None), contact(2, phone=None), contact(3)]
-    result = target(empty, singer("contacts", records), max_failures=1)
+    result = target(empty, singer("contacts", records), max_failures=1, max_concurrent_writes=1)
     assert result.returncode == 1
     assert "2 records rejected, more than max_failures (1); stopping" in result.stderr
     assert summary(result, "contacts") == outcome(rejected=2)

@@ -138,6 +138,11 @@ def test_reconciliation_finds_only_an_unclaimed_lookalike_made_since_the_request
         listing, body, since=since, claimed={"claimed"}, phone_of=lambda _: None
     )
     assert [c["id"] for c in found] == ["new"]
+    # the same conversation listed twice (a listing read during other writes) is one candidate
+    twice = reconcile.candidates(
+        [*listing, {**made, "id": "new"}], body, since=since, claimed={"claimed"}, phone_of=str
+    )
+    assert [c["id"] for c in twice] == ["new"]
 
     by_phone = {"phone": "+1 555 000 0001", "name": "Visit", "tags": ["roof"]}
     found = reconcile.candidates(
