@@ -227,3 +227,18 @@ def test_max_failures_stops_the_writes(sandbox_factory: Factory, target: TargetR
     assert counts["rejected"] >= 2
     # Writes already running or queued end; none after them starts.
     assert counts["created"] == created(sandbox, "contacts") < len(good)
+
+
+def test_max_requests_per_second_keeps_eight_writers_under_the_limit(
+    sandbox_factory: Factory, target: TargetRunner
+) -> None:
+    # 5 starts a second at most, spaced evenly: no 1-second window of the sandbox's limit of
+    # 10 can fill, whatever the writers do.
+    sandbox = sandbox_factory(contacts=0, conversations=0, latency_ms=LATENCY_MS, rate_limit=10)
+    count = 15
+    result = target(
+        sandbox, contacts_input(count), max_concurrent_writes=WRITERS, max_requests_per_second=5
+    ).check()
+    assert summary(result, "contacts") == outcome(created=count)
+    assert "429" not in sandbox.stats()["statuses"]
+    assert created(sandbox, "contacts") == count

@@ -54,6 +54,8 @@ def test_stream_maps_can_rename_a_stream(empty: SandboxProcess, target: TargetRu
         ({"write_mode": "merge"}, "write_mode"),
         ({"contact_match_key": "name"}, "contact_match_key"),
         ({"max_failures": -1}, "max_failures: must be an integer >= 0"),
+        ({"max_concurrent_writes": 0}, "max_concurrent_writes: must be an integer >= 1"),
+        ({"max_requests_per_second": 0}, "max_requests_per_second: must be a number > 0"),
         ({"client_secret": None}, "client_secret: missing"),
         ({"api_url": "http://api.example.com/v1"}, "api_url: 'http://api.example.com/v1' must use"),
     ],
@@ -148,11 +150,14 @@ def test_about_describes_every_setting() -> None:
         "ledger_path",
         "dead_letter_path",
         "max_failures",
+        "max_concurrent_writes",
+        "max_requests_per_second",
         "dry_run",
         "refresh_token",
         "token_store_path",
     ):
         assert properties[name].get("description"), name
-    # Records are written one at a time, as write_mode says: no batches, no load_method.
+    # Records are written one by one (concurrently), as write_mode says: no batches, no
+    # load_method.
     assert "load_method" not in properties
     assert "batch_size_rows" not in properties
