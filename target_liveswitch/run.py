@@ -5,12 +5,12 @@ errors never touch the network."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import json
 import logging
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from liveswitch_api import wire
 from liveswitch_api.client import ApiClient, ApiError
@@ -23,6 +23,8 @@ from target_liveswitch.ledger import Ledger
 from target_liveswitch.report import Outcome, RunReport
 from target_liveswitch.webhooks import WebhookSet
 from target_liveswitch.write_queue import WriteQueue
+
+T = TypeVar("T")
 
 
 class Run:
@@ -39,27 +41,48 @@ class Run:
         self.writes = WriteQueue(writers, thread_name="target-liveswitch-write")
         # one throttle for every sink's requests: a 429 slows the whole run
         self.throttle = Throttle(writers, config.get("max_requests_per_second"))
+        self._building = threading.RLock()
+        self._built: dict[str, object] = {}
 
-    @functools.cached_property
+    @property
     def api(self) -> ApiClient:
-        return ApiClient.from_config(self.config, self.logger, throttle=self.throttle)
+        return self._once(
+            "api", lambda: ApiClient.from_config(self.config, self.logger, throttle=self.throttle)
+        )
 
-    @functools.cached_property
+    @property
     def ledger(self) -> Ledger:
+        return self._once("ledger", self._open_ledger)
+
+    @property
+    def contacts(self) -> ContactIndex:
+        return self._once(
+            "contacts",
+            lambda: ContactIndex(
+                lambda: self.api.iter_records(wire.CONTACTS, wire.DEFAULT_PAGE_SIZE), self.logger
+            ),
+        )
+
+    @property
+    def webhooks(self) -> WebhookSet:
+        return self._once(
+            "webhooks",
+            lambda: WebhookSet(lambda: self.api.request("GET", wire.WEBHOOKS.path) or []),
+        )
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        """A shared part, built by the first thread that needs it while the others wait (a
+        second ledger or token refresher must never exist)."""
+        with self._building:
+            if name not in self._built:
+                self._built[name] = build()
+            return cast("T", self._built[name])
+
+    def _open_ledger(self) -> Ledger:
         path = settings.ledger_path(self.config)
         ledger = Ledger(path, self._ledger_scope(), read_only=self.dry_run)
         self.logger.info("Ledger: %s (scope %s)", path, ledger.scope)
         return ledger
-
-    @functools.cached_property
-    def contacts(self) -> ContactIndex:
-        return ContactIndex(
-            lambda: self.api.iter_records(wire.CONTACTS, wire.DEFAULT_PAGE_SIZE), self.logger
-        )
-
-    @functools.cached_property
-    def webhooks(self) -> WebhookSet:
-        return WebhookSet(lambda: self.api.request("GET", wire.WEBHOOKS.path) or [])
 
     def _ledger_scope(self) -> str:
         """Which organization the ledger's entries belong to: the API URL and the organization
@@ -141,7 +164,7 @@ class Run:
     def finish(self) -> None:
         """After the writes: prune webhooks, log the summary, fail if anything was rejected."""
         with self._ending_on_failure():
-            if "webhooks" in self.__dict__ and self.config.get("prune_webhooks"):
+            if "webhooks" in self._built and self.config.get("prune_webhooks"):
                 self.webhooks.prune(self)
         self._end()
         rejected = self.report.rejected
@@ -154,7 +177,7 @@ class Run:
         """A write that failed ends the run: log the summary so far, close the files, raise."""
         try:
             yield
-        except BaseException:
+        except Exception:
             self._end()
             raise
 
@@ -162,5 +185,5 @@ class Run:
         self.writes.close()
         self.report.log_summary(self.logger, dry_run=self.dry_run)
         self.dead_letter.close()
-        if "ledger" in self.__dict__:
+        if "ledger" in self._built:
             self.ledger.close()
