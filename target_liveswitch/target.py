@@ -41,7 +41,7 @@ class TargetLiveSwitch(Target):
     @override
     def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
         """The SDK's built-in settings, less the two that mean nothing here: records are written
-        one at a time (no batches), and `write_mode` says how, not `load_method`."""
+        one by one (no batches), and `write_mode` says how, not `load_method`."""
         super().append_builtin_config(config_jsonschema)
         for name in ("load_method", "batch_size_rows"):
             config_jsonschema["properties"].pop(name, None)
