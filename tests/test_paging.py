@@ -62,3 +62,9 @@ def test_empty_organization():
     emitted, asked = walk_through({})
     assert emitted == []
     assert asked == [1, 0]
+
+
+def test_shifted_echo_of_page_one_is_not_a_page_zero():
+    # a 1-based server answering page 0 with page 1, after a record was created mid-walk
+    emitted, _ = walk_through({1: page(0, 3), 2: page(3, 2), 0: page(1, 3)})
+    assert emitted == ["0", "1", "2", "3", "4"]
