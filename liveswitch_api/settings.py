@@ -22,6 +22,8 @@ from liveswitch_api.retry import DEFAULT_MAX_RETRIES, RetryPolicy
 from liveswitch_api.token_store import TokenStore, default_token_store_path
 
 DEFAULT_REQUEST_TIMEOUT = 60.0
+# the SDK reads config files with parse_float=Decimal, so 60.0 arrives as a Decimal
+NUMBERS = (int, float, decimal.Decimal)
 
 AUTH_PROPERTIES: tuple[th.Property, ...] = (
     th.Property(
@@ -115,6 +117,12 @@ HTTP_PROPERTIES: tuple[th.Property, ...] = (
         ),
     ),
     th.Property(
+        "max_requests_per_second",
+        th.NumberType,
+        title="Max Requests Per Second",
+        description="Optional cap on the request rate, for users who know their limit.",
+    ),
+    th.Property(
         "user_agent",
         th.StringType,
         title="User Agent",
@@ -171,10 +179,12 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
             errors.append(f"start_date: {start_date!r} is not an ISO-8601 date or date-time")
     for name, minimum in (("request_timeout", 0.001), ("max_retries", 0)):
         value = config.get(name)
-        # the SDK reads config files with parse_float=Decimal, so 60.0 arrives as a Decimal
-        numeric = isinstance(value, (int, float, decimal.Decimal))
+        numeric = isinstance(value, NUMBERS)
         if value is not None and (not numeric or value < minimum):
             errors.append(f"{name}: must be a number >= {minimum}")
+    rate = config.get("max_requests_per_second")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, NUMBERS) or rate <= 0):
+        errors.append("max_requests_per_second: must be a number > 0 (leave it out for no cap)")
     return errors
 
 

@@ -66,12 +66,6 @@ class TapLiveSwitch(Tap):
                 "sequential run. Halved on each 429, grown back slowly."
             ),
         ),
-        th.Property(
-            "max_requests_per_second",
-            th.NumberType,
-            title="Max Requests Per Second",
-            description="Optional cap on the request rate, for users who know their limit.",
-        ),
     ).to_dict()
 
     @override

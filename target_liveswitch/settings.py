@@ -120,12 +120,6 @@ TARGET_PROPERTIES: tuple[th.Property, ...] = (
         ),
     ),
     th.Property(
-        "max_requests_per_second",
-        th.NumberType,
-        title="Max Requests Per Second",
-        description="Optional cap on the request rate, for users who know their limit.",
-    ),
-    th.Property(
         "dry_run",
         th.BooleanType,
         default=False,
@@ -166,9 +160,6 @@ def target_config_errors(config: Mapping[str, Any]) -> list[str]:
     writers = config.get("max_concurrent_writes")
     if writers is not None and (isinstance(writers, bool) or writers < 1):
         errors.append("max_concurrent_writes: must be an integer >= 1")
-    rate = config.get("max_requests_per_second")
-    if rate is not None and (isinstance(rate, bool) or rate <= 0):
-        errors.append("max_requests_per_second: must be a number > 0 (leave it out for no cap)")
     for name, path in (
         ("ledger_path", ledger_path(config)),
         ("dead_letter_path", dead_letter_path(config)),
