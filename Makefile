@@ -25,6 +25,8 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sandbox_pages.py
+	$(BIN)/python benchmarks/tap_throughput.py
+	$(BIN)/python benchmarks/target_throughput.py
 
 clean:
-	rm -rf $(VENV) .meltano output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .meltano output .pytest_cache .mypy_cache .ruff_cache
