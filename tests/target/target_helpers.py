@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from singer_run import SingerRun, run_target, secrets_in
+from singer_run import BIN, SingerRun, run_target, secrets_in
 
 from liveswitch_sandbox.process import SandboxProcess
 
@@ -157,3 +161,39 @@ def outcome(**counts: int) -> dict[str, int]:
 
 
 Factory = Callable[..., SandboxProcess]
+
+
+def interrupt_target(
+    config: Path,
+    pipe: str,
+    until: Callable[[], bool],
+    signum: signal.Signals = signal.SIGKILL,
+) -> tuple[int, str, str]:
+    """Feed `pipe` to target-liveswitch, send `signum` once `until()` holds (input left open).
+
+    Returns the exit code, stdout and stderr. Output goes to files while it runs, so a chatty
+    target can never block on a full pipe that nobody reads yet.
+    """
+    with (
+        tempfile.TemporaryFile("w+") as stdout,
+        tempfile.TemporaryFile("w+") as stderr,
+        subprocess.Popen(
+            [str(BIN / "target-liveswitch"), "--config", str(config)],
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
+            text=True,
+        ) as process,
+    ):
+        assert process.stdin is not None
+        process.stdin.write(pipe)
+        process.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not until():
+            assert time.monotonic() < deadline, "the target made no progress"
+            time.sleep(0.01)
+        process.send_signal(signum)
+        process.wait(timeout=60)
+        stdout.seek(0)
+        stderr.seek(0)
+        return process.returncode, stdout.read(), stderr.read()

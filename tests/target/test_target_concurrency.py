@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import time
 from collections import Counter
 from typing import Any
 
-from singer_run import BIN, write_json
+from singer_run import write_json
 from target_helpers import (
     Factory,
     TargetRunner,
     contact,
+    interrupt_target,
     outcome,
     record_line,
     schema_line,
@@ -123,23 +122,10 @@ def test_a_killed_run_passed_on_no_state_ahead_of_its_writes(
     pipe = contacts_input(count, state_every=10)
     settings = {"max_concurrent_writes": WRITERS}
     config = write_json(target.workdir / "kill.config.json", target.config(sandbox, **settings))
-    with subprocess.Popen(
-        [str(BIN / "target-liveswitch"), "--config", str(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        assert process.stdin is not None
-        process.stdin.write(pipe)
-        process.stdin.flush()
-        deadline = time.monotonic() + 60
-        while writes(sandbox).get("POST /v1/contacts", 0) < 50:
-            assert time.monotonic() < deadline, "the target made no progress"
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-        stdout, _ = process.communicate()
-    assert process.returncode == -signal.SIGKILL
+    returncode, stdout, _ = interrupt_target(
+        config, pipe, lambda: writes(sandbox).get("POST /v1/contacts", 0) >= 50
+    )
+    assert returncode == -signal.SIGKILL
     states = [json.loads(line)["done"] for line in stdout.splitlines() if line.strip()]
     assert states, "a STATE was passed on before the kill"
     assert states == sorted(states)

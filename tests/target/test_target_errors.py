@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import time
 
 import pytest
-from singer_run import BIN, run, write_json
+from singer_run import run, write_json
 from target_helpers import (
     Factory,
     TargetRunner,
     contact,
+    interrupt_target,
     outcome,
     record_line,
     schema_line,
@@ -116,23 +115,11 @@ def test_a_terminated_run_exits_1_after_its_summary(
     empty: SandboxProcess, target: TargetRunner
 ) -> None:
     config = write_json(target.workdir / "term.config.json", target.config(empty))
-    with subprocess.Popen(
-        [str(BIN / "target-liveswitch"), "--config", str(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        assert process.stdin is not None
-        process.stdin.write(singer("contacts", [contact(1)]))  # and no end of input
-        process.stdin.flush()
-        deadline = time.monotonic() + 30
-        while not writes(empty):
-            assert time.monotonic() < deadline, "the target made no progress"
-            time.sleep(0.02)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 1
+    # no end of input: only the signal ends the run
+    returncode, _, stderr = interrupt_target(
+        config, singer("contacts", [contact(1)]), lambda: bool(writes(empty)), signal.SIGTERM
+    )
+    assert returncode == 1
     assert "Received signal 15; stopping" in stderr
     assert "Summary: contacts: created 1," in stderr
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from singer_run import BIN, SingerRun, run_tap, write_json
+from singer_run import SingerRun, run_tap, write_json
 from target_helpers import (
     Factory,
     TargetRunner,
     contact,
+    interrupt_target,
     outcome,
     record_line,
     schema_line,
@@ -130,23 +129,10 @@ def test_a_killed_run_rerun_creates_nothing_twice(
         target.workdir / "kill.config.json",
         target.config(sandbox, allow_conversation_invites=True),
     )
-    with subprocess.Popen(
-        [str(BIN / "target-liveswitch"), "--config", str(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        assert process.stdin is not None
-        process.stdin.write(pipe)
-        process.stdin.flush()
-        deadline = time.monotonic() + 60
-        while writes(sandbox).get("POST /v1/conversations", 0) < 8:
-            assert time.monotonic() < deadline, "the target made no progress"
-            time.sleep(0.02)
-        process.send_signal(signal.SIGKILL)
-        stdout, _ = process.communicate()
-    assert process.returncode == -signal.SIGKILL
+    returncode, stdout, _ = interrupt_target(
+        config, pipe, lambda: writes(sandbox).get("POST /v1/conversations", 0) >= 8
+    )
+    assert returncode == -signal.SIGKILL
     states = [json.loads(line) for line in stdout.splitlines() if line.strip()]
     assert states, "a STATE was passed on before the kill"
     api = client(sandbox, target.workdir)
