@@ -26,6 +26,10 @@ from target_liveswitch.write_queue import WriteQueue
 
 T = TypeVar("T")
 
+# How long a stopped run waits for the writes already in flight: a scheduler's kill usually
+# follows SIGTERM within 10 to 30 seconds.
+STOP_GRACE_SECONDS = 10.0
+
 
 class Run:
     def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
@@ -153,8 +157,10 @@ class Run:
             self.writes.after_pending(emit)
 
     def stop(self) -> None:
-        """On a signal: start no further write (the running ones end by themselves)."""
+        """On a signal: start no further write, and let the running ones end (briefly), so
+        the summary counts what was written."""
         self.writes.stop()
+        self.writes.settle(STOP_GRACE_SECONDS)
 
     def wait(self) -> None:
         """After the last record: wait for the writes still running."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -97,6 +98,16 @@ class WriteQueue:
     def stop(self) -> None:
         """Start no further task. Takes no lock, so a signal handler may call it."""
         self._stopped = True
+
+    def settle(self, timeout: float) -> None:
+        """After stop(): let the tasks running on worker threads end, for up to `timeout` s.
+
+        Polls instead of taking the lock, so a signal handler may call it. With one writer
+        the task runs on the calling thread, interrupted by that handler: nothing to wait for.
+        """
+        deadline = time.monotonic() + timeout
+        while self._pool is not None and self._running and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def close(self) -> None:
         """End the worker threads once their running tasks have ended."""
