@@ -364,8 +364,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose values are opaque strings (base64url codes, generated ids and secrets) that
+# may start with "-", which argparse would take for an option.
+OPAQUE_VALUE_OPTIONS = frozenset({"--code", "--client-id", "--client-secret", "--state"})
+
+
+def _join_opaque_values(argv: Sequence[str]) -> list[str]:
+    """`--code VALUE` as `--code=VALUE`, and likewise for every OPAQUE_VALUE_OPTIONS."""
+    joined: list[str] = []
+    values = iter(argv)
+    for arg in values:
+        if arg in OPAQUE_VALUE_OPTIONS:
+            arg = f"{arg}={next(values, '')}"
+        joined.append(arg)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_join_opaque_values(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s: %(message)s")
     try:
         return int(args.run(args))

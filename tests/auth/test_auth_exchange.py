@@ -56,3 +56,16 @@ def test_exchange_into_keeps_the_token_store_path(auth_sandbox, tmp_path):
     config = json.loads(config_path.read_text())
     assert config["token_store_path"] == str(tmp_path / "tokens.json")
     assert config["api_url"] == auth_sandbox.api_url
+
+
+def test_a_code_starting_with_a_dash_is_taken_as_the_code(auth_sandbox, tmp_path):
+    # codes are base64url: one in 64 starts with "-", which argparse would take for an option
+    result = run_auth(
+        "exchange",
+        "--code",
+        "-not-a-real-code",
+        *app_args(auth_sandbox, "http://127.0.0.1:8765/callback"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "authorization code was refused" in result.error
