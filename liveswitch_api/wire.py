@@ -65,6 +65,14 @@ PAGE_PARAM = "page"
 PAGE_SIZE_PARAM = "pageSize"
 DEFAULT_PAGE_SIZE = 100
 
+
+def normalize_phone(phone: str) -> str:
+    """Digits only, keeping a leading `+`: how phones are compared (phone is a contact's
+    natural key, so a duplicate is a 409 and a conversation by phone reuses the contact)."""
+    text = phone.strip()
+    return ("+" if text.startswith("+") else "") + "".join(ch for ch in text if ch.isdigit())
+
+
 CONVERSATION_TYPES = ("LiveConversation", "Scheduled", "StartRecording", "TakePhotos")
 DEFAULT_CONVERSATION_TYPE = "LiveConversation"
 

@@ -48,13 +48,6 @@ def format_ts(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
-def normalize_phone(phone: str) -> str:
-    """Digits only, keeping a leading `+`: the form phones are compared in."""
-    text = phone.strip()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    return ("+" if text.startswith("+") else "") + digits
-
-
 def seeded_uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
@@ -248,7 +241,7 @@ class Store:
         }
         self.contacts = self.collections["contacts"]
         self.conversations = self.collections["conversations"]
-        self.phones = {normalize_phone(r["phone"]): r["id"] for r in contact_records}
+        self.phones = {wire.normalize_phone(r["phone"]): r["id"] for r in contact_records}
         self.projects: dict[str, str] = {}  # projectExternalId -> projectId
         self.touches = 0
         latest = [r["updatedAt"] for r in contact_records + conversation_records]
@@ -278,7 +271,7 @@ class Store:
     # contacts ------------------------------------------------------------------------------
 
     def _claim_phone(self, phone: str, owner: str | None) -> str:
-        normalized = normalize_phone(phone)
+        normalized = wire.normalize_phone(phone)
         holder = self.phones.get(normalized)
         if holder is not None and holder != owner:
             raise Conflict(f"A contact with phone '{phone}' already exists ({holder}).")
@@ -319,7 +312,7 @@ class Store:
                 "phone": fields["phone"],
                 "updatedAt": self._now(),
             }
-            self.phones.pop(normalize_phone(old.record["phone"]), None)
+            self.phones.pop(wire.normalize_phone(old.record["phone"]), None)
             self.phones[normalized] = record_id
             entry = self.contacts.replace(record)
         return entry, [Event(CONTACT, "UPDATE", record_id, record)]
@@ -329,7 +322,7 @@ class Store:
             if record_id not in self.contacts.by_id:
                 raise NotFound(record_id)
             entry = self.contacts.remove(record_id)
-            self.phones.pop(normalize_phone(entry.record["phone"]), None)
+            self.phones.pop(wire.normalize_phone(entry.record["phone"]), None)
             self._now()
         return [Event(CONTACT, "DELETE", record_id, None)]
 
@@ -344,7 +337,7 @@ class Store:
                 if contact_id not in self.contacts.by_id:
                     raise Invalid({"ContactId": [f"The contact '{contact_id}' was not found."]})
             else:
-                contact_id = self.phones.get(normalize_phone(fields["phone"]))
+                contact_id = self.phones.get(wire.normalize_phone(fields["phone"]))
                 if contact_id is None:
                     contact, event = self._new_contact(fields)
                     contact_id = contact.record["id"]

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from liveswitch_api import wire
+
 # The fields a contact write carries; everything else in a record (id, timestamps) is read-only.
 CONTACT_FIELDS = ("phone", "firstName", "lastName", "email")
 
@@ -18,14 +20,11 @@ Contact = dict[str, Any]
 
 
 def normalize_phone(phone: object) -> str | None:
-    """Digits with a leading `+` kept: the form phones are compared in. None when no digits."""
+    """wire.normalize_phone, or None for a value that is not a phone with digits."""
     if not isinstance(phone, str):
         return None
-    text = phone.strip()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if not digits:
-        return None
-    return ("+" if text.startswith("+") else "") + digits
+    normalized = wire.normalize_phone(phone)
+    return normalized if normalized.strip("+") else None
 
 
 def normalize_email(email: object) -> str | None:
