@@ -99,6 +99,14 @@ def select_streams(config: Mapping[str, Any], workdir: Path, streams: set[str]) 
     return ["--catalog", str(write_json(workdir / "catalog.json", catalog))]
 
 
+def stored_tokens(store: Path) -> list[str]:
+    """Every refresh and access token a token store file holds (none if it does not exist)."""
+    if not store.exists():
+        return []
+    entries = json.loads(store.read_text())["entries"].values()
+    return [e.get(k) or "" for e in entries for k in ("refresh_token", "access_token")]
+
+
 def secrets_in(text: str, secrets: Iterable[str]) -> list[str]:
     """Which of `secrets` appear in `text` (reported by their first characters only)."""
     return [secret[:6] + "..." for secret in secrets if secret and secret in text]

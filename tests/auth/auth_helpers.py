@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from singer_run import BIN, secrets_in
+from singer_run import BIN, secrets_in, stored_tokens
 
 from liveswitch_api.login_url import authorize_url
 from liveswitch_sandbox.process import SandboxProcess
@@ -56,10 +56,7 @@ def known_secrets(sandbox: SandboxProcess, *configs: Path) -> list[str]:
             continue
         config = json.loads(path.read_text())
         secrets += [config.get("client_secret", ""), config.get("refresh_token", "")]
-        store = Path(config.get("token_store_path", "/nonexistent"))
-        if store.exists():
-            for entry in json.loads(store.read_text())["entries"].values():
-                secrets += [entry.get("refresh_token") or "", entry.get("access_token") or ""]
+        secrets += stored_tokens(Path(config.get("token_store_path", "/nonexistent")))
     return secrets
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from singer_run import SingerRun, run_tap, secrets_in
+from singer_run import SingerRun, run_tap, secrets_in, stored_tokens
 
 from liveswitch_sandbox.process import SandboxProcess
 
@@ -17,11 +16,7 @@ def known_secrets(sandbox: SandboxProcess, config: dict[str, Any]) -> list[str]:
     """The config's secrets and every token the token store has seen."""
     secrets = [sandbox.client_secret, sandbox.refresh_token]
     secrets += [str(config.get(k) or "") for k in ("refresh_token", "access_token")]
-    store = Path(str(config["token_store_path"]))
-    if store.exists():
-        for entry in json.loads(store.read_text())["entries"].values():
-            secrets += [entry.get("refresh_token") or "", entry.get("access_token") or ""]
-    return secrets
+    return secrets + stored_tokens(Path(str(config["token_store_path"])))
 
 
 @pytest.fixture

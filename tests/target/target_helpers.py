@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from singer_run import BIN, SingerRun, run_target, secrets_in
+from singer_run import BIN, SingerRun, run_target, secrets_in, stored_tokens
 
 from liveswitch_sandbox.process import SandboxProcess
 
@@ -102,11 +102,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def known_secrets(sandbox: SandboxProcess, store: Path) -> list[str]:
-    secrets = [sandbox.client_secret, sandbox.refresh_token]
-    if store.exists():
-        for entry in json.loads(store.read_text())["entries"].values():
-            secrets += [entry.get("refresh_token") or "", entry.get("access_token") or ""]
-    return secrets
+    return [sandbox.client_secret, sandbox.refresh_token, *stored_tokens(store)]
 
 
 class TargetRunner:
