@@ -6,7 +6,7 @@ the target, the login helper and the sandbox all read them from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 DEFAULT_API_URL = "https://public-api.production.liveswitch.com/v1"
@@ -95,6 +95,24 @@ NOT_FOUND = 404
 CONFLICT = 409
 TOO_MANY_REQUESTS = 429
 INVALID_GRANT = "invalid_grant"
+
+
+# Rate-limit window headers: Auth0 sends them; for the API they are assumed (it may send only
+# Retry-After on a 429). The reset is Unix time (Auth0); seconds from now is read too.
+RATE_LIMIT_REMAINING_HEADER = "x-ratelimit-remaining"
+RATE_LIMIT_RESET_HEADER = "x-ratelimit-reset"
+# A reset value below this is seconds from now, not a Unix time (2001-09-09).
+_UNIX_TIME_RESET_FLOOR = 1e9
+
+
+def rate_limit_window(headers: Mapping[str, str], now: float) -> tuple[int, float] | None:
+    """(requests left, Unix time the window resets) from an answer's headers, if it has them."""
+    try:
+        remaining = int(headers[RATE_LIMIT_REMAINING_HEADER])
+        reset = float(headers[RATE_LIMIT_RESET_HEADER])
+    except (KeyError, ValueError):
+        return None
+    return max(remaining, 0), reset if reset >= _UNIX_TIME_RESET_FLOOR else now + reset
 
 
 def is_retriable_status(status: int) -> bool:

@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--conversations", type=int, default=120)
     add("--latency-ms", type=_non_negative, default=0.0, help="added to every request")
     add("--rate-limit", type=int, default=0, help="requests per second before 429; 0 = off")
+    add(
+        "--rate-limit-headers",
+        action=flag,
+        default=True,
+        help="send x-ratelimit-limit/-remaining/-reset (as Auth0 does) on limited answers",
+    )
     add("--fault-rate", type=_fraction, default=0.0, help="share of faulted requests (0..1)")
     add("--page-base", type=int, default=1, help="number of the first page (1, or 0)")
     add("--max-page-size", type=_positive_int, default=wire.DEFAULT_PAGE_SIZE)
@@ -104,6 +110,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         conversations=args.conversations,
         latency_ms=args.latency_ms,
         rate_limit=args.rate_limit,
+        rate_limit_headers=args.rate_limit_headers,
         fault_rate=args.fault_rate,
         page_base=args.page_base,
         max_page_size=args.max_page_size,

@@ -20,6 +20,7 @@ class SandboxConfig:
     conversations: int = 120
     latency_ms: float = 0.0
     rate_limit: int = 0
+    rate_limit_headers: bool = True
     fault_rate: float = 0.0
     page_base: int = 1
     max_page_size: int = wire.DEFAULT_PAGE_SIZE

@@ -13,6 +13,8 @@ import threading
 import time
 from collections import Counter
 
+from liveswitch_api import wire
+
 from .stats import FAULT_KINDS
 
 
@@ -38,32 +40,52 @@ class FaultPlan:
         return FAULT_KINDS[digest[8] % len(FAULT_KINDS)]
 
 
-class RateLimiter:
-    """At most `limit` requests in each wall-clock second; 0 switches it off."""
+# An hour of per-window counts is kept for /_sandbox/stats.
+KEPT_WINDOWS = 3600
 
-    def __init__(self, limit: int) -> None:
+
+class RateLimiter:
+    """At most `limit` requests in each wall-clock second; 0 switches it off.
+
+    `window_headers` False plays a server that answers 429 with Retry-After only.
+    """
+
+    def __init__(self, limit: int, window_headers: bool = True) -> None:
         self.limit = limit
+        self.window_headers = window_headers
         self._window = 0
         self._count = 0
+        # requests allowed in each recent window, for a client's achieved rate (benchmarks)
+        self._allowed: dict[int, int] = {}
         self._lock = threading.Lock()
 
     def check(self) -> tuple[bool, list[tuple[str, str]]]:
-        """(allowed, headers): x-ratelimit-* always, Retry-After when refused."""
+        """(allowed, headers): x-ratelimit-* (unless switched off), Retry-After when refused."""
         now = time.time()
         window = int(now)
         with self._lock:
             if window != self._window:
                 self._window, self._count = window, 0
+                if len(self._allowed) >= KEPT_WINDOWS:
+                    del self._allowed[next(iter(self._allowed))]
             allowed = self._count < self.limit
             if allowed:
                 self._count += 1
+                self._allowed[window] = self._count
             remaining = self.limit - self._count
         reset = window + 1
-        headers = [
-            ("x-ratelimit-limit", str(self.limit)),
-            ("x-ratelimit-remaining", str(remaining)),
-            ("x-ratelimit-reset", str(reset)),
-        ]
+        headers = []
+        if self.window_headers:
+            headers = [
+                ("x-ratelimit-limit", str(self.limit)),
+                (wire.RATE_LIMIT_REMAINING_HEADER, str(remaining)),
+                (wire.RATE_LIMIT_RESET_HEADER, str(reset)),
+            ]
         if not allowed:
             headers.append(("Retry-After", str(max(1, math.ceil(reset - now)))))
         return allowed, headers
+
+    def allowed_per_window(self) -> dict[str, int]:
+        """Requests allowed in each recent window, keyed by its start (Unix seconds)."""
+        with self._lock:
+            return {str(window): count for window, count in self._allowed.items()}

@@ -71,7 +71,11 @@ class App:
         self.webhooks = Webhooks(self.stats)
         self.api = api.Api(config, self.store, self.tenant, self.webhooks, self.stats)
         self.faults = FaultPlan(config.seed, config.fault_rate)
-        self.limiter = RateLimiter(config.rate_limit) if config.rate_limit > 0 else None
+        self.limiter = (
+            RateLimiter(config.rate_limit, config.rate_limit_headers)
+            if config.rate_limit > 0
+            else None
+        )
         self.latency = max(config.latency_ms, 0.0) / 1000.0
 
     @property
@@ -141,7 +145,10 @@ class App:
     def hook(self, request: Request, name: str) -> Response:
         """The test hooks: never rate limited, faulted, delayed or counted."""
         if name == "stats" and request.method == "GET":
-            return json_response(200, self.stats.snapshot(self.counts()))
+            snapshot = self.stats.snapshot(self.counts())
+            if self.limiter is not None:
+                snapshot["rate_windows"] = self.limiter.allowed_per_window()
+            return json_response(200, snapshot)
         if name == "touch" and request.method == "POST":
             try:
                 count = int(request.param("n") or "1")

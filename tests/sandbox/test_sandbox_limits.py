@@ -44,6 +44,19 @@ def test_rate_limit_answers_429_with_retry_after(sandbox_factory, client_for):
     assert all(sb.stats() for _ in range(10))
 
 
+def test_rate_limit_without_window_headers_and_its_per_window_counts(sandbox_factory, client_for):
+    sb = sandbox_factory(rate_limit=3, rate_limit_headers=False, contacts=1, conversations=0)
+    client = client_for(sb)
+    answers = [client.call("GET", "/me") for _ in range(10)]
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited
+    assert all(int(a.headers["Retry-After"]) >= 1 for a in limited)
+    assert not any(name.lower().startswith("x-ratelimit") for a in answers for name in a.headers)
+    windows = sb.stats()["rate_windows"]
+    assert sum(windows.values()) == 10 - len(limited)
+    assert all(1 <= count <= 3 for count in windows.values())
+
+
 def run_sequence(sb):
     results = []
     for index in range(40):
