@@ -7,11 +7,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
+import msgspec
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from requests.utils import resolve_proxies
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from typing_extensions import override
 
 from liveswitch_api import wire
 from liveswitch_api.auth import LiveSwitchAuthenticator
@@ -55,13 +59,43 @@ def never_sent(exc: BaseException) -> bool:
     return False
 
 
+class PooledSession(requests.Session):
+    """The Session of a run's API requests.
+
+    A pooled connection per request in flight; every answer shown to the `throttle`, which
+    learns the server's rate-limit window from it; the environment's proxy settings read once
+    per host, not once per request (a few percent of a fast sync).
+    """
+
+    def __init__(self, throttle: Throttle | None = None) -> None:
+        super().__init__()
+        # requests keeps 10 connections per host by default
+        width = max(10, throttle.max_in_flight if throttle else 1)
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, HTTPAdapter(pool_connections=width, pool_maxsize=width))
+        if throttle is not None:
+            self.hooks["response"].append(throttle.observe)
+        self._proxies_by_origin: dict[tuple[str, str], dict[str, str]] = {}
+
+    @override
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if "proxies" not in kwargs and self.trust_env:
+            url = urlsplit(request.url or "")
+            origin = (url.scheme, url.netloc)
+            if origin not in self._proxies_by_origin:
+                self._proxies_by_origin[origin] = resolve_proxies(request, dict(self.proxies))
+            kwargs["proxies"] = self._proxies_by_origin[origin]
+        return super().send(request, **kwargs)
+
+
 def decode_json(response: requests.Response) -> Any:
     """The body as JSON; a malformed body counts as a transient server fault (retried)."""
     if not response.content:
         return None
     try:
-        return response.json()
-    except ValueError:
+        # msgspec parses a page about twice as fast as the json module requests uses
+        return msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
         msg = f"HTTP {response.status_code} with a malformed JSON body"
         raise RetriableAPIError(msg, response) from None
 
@@ -101,17 +135,13 @@ class ApiClient:
         self.authenticator = authenticator
         self.timeout = timeout
         self.logger = logger or logging.getLogger("liveswitch.client")
-        self.session = requests.Session()
+        self.session = PooledSession(throttle)
         self.session.auth = authenticator
         if user_agent:
             self.session.headers["User-Agent"] = user_agent
         self._attempt: Callable[..., Any] = self._send_once
         if throttle is not None:
             self._attempt = throttle.wrap(self._send_once)
-            # one pooled connection per request in flight (requests keeps 10 by default)
-            width = max(10, throttle.max_in_flight)
-            for prefix in ("https://", "http://"):
-                self.session.mount(prefix, HTTPAdapter(pool_maxsize=width))
         describe = self._describe
         self._send = retry_policy.decorate(self._attempt, describe)
         self._send_unrepeated = retry_policy.decorate(self._send_once_or_ambiguous, describe)

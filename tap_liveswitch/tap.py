@@ -5,13 +5,13 @@ from __future__ import annotations
 from functools import cached_property
 
 import requests
-from requests.adapters import HTTPAdapter
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from typing_extensions import override
 
 from liveswitch_api import wire
 from liveswitch_api.auth import LiveSwitchAuthenticator
+from liveswitch_api.client import PooledSession
 from liveswitch_api.settings import (
     AUTH_PROPERTIES,
     HTTP_PROPERTIES,
@@ -90,11 +90,7 @@ class TapLiveSwitch(Tap):
     @cached_property
     def requests_session(self) -> requests.Session:
         """One connection pool for all streams, wide enough for every concurrent request."""
-        session = requests.Session()
-        width = max(10, self.throttle.max_in_flight)
-        session.mount("https://", HTTPAdapter(pool_connections=width, pool_maxsize=width))
-        session.mount("http://", HTTPAdapter(pool_connections=width, pool_maxsize=width))
-        return session
+        return PooledSession(self.throttle)
 
     @override
     def discover_streams(self) -> list[LiveSwitchStream]:
