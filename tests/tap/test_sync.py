@@ -193,9 +193,47 @@ def test_stream_maps_and_flattening_apply_to_the_output(sandbox_factory, tap, tm
     assert all("email" not in c and len(c["phone_digits"]) == 4 for c in contacts)
 
 
+def test_deselected_fields_are_left_out(sandbox_factory, tap, tmp_path):
+    sandbox = sandbox_factory(contacts=12, conversations=3)
+    config = sandbox.config(token_store_path=str(tmp_path / "t.json"))
+    catalog_args = select_streams(config, tmp_path, {"contacts"})
+    catalog = json.loads((tmp_path / "catalog.json").read_text())
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == ["properties", "email"]:
+                metadata["metadata"]["selected"] = False
+    write_json(tmp_path / "catalog.json", catalog)
+    contacts = tap(sandbox, config, args=catalog_args).check().records("contacts")
+    assert len(contacts) == 12
+    assert not any("email" in c for c in contacts)
+    assert all("phone" in c for c in contacts)
+
+
+@pytest.mark.parametrize("window_headers", [True, False], ids=["window-headers", "retry-after"])
+def test_a_rate_limited_server_loses_nothing_and_refuses_little(
+    sandbox_factory, tap, tmp_path, window_headers
+):
+    # 8 in flight against a server allowing 10 requests a second
+    sandbox = sandbox_factory(
+        contacts=2000, conversations=0, rate_limit=10, rate_limit_headers=window_headers
+    )
+    config = sandbox.config(token_store_path=str(tmp_path / "t.json"), max_concurrent_requests=8)
+    result = tap(sandbox, config).check()
+    assert len(set(result.ids("contacts"))) == 2000
+    refused = sandbox.stats()["statuses"].get("429", 0)
+    if window_headers:
+        assert refused == 0, "the window headers were not heeded"
+    else:
+        # the first burst (at most the 8 in flight), then the learned rate keeps under the limit
+        assert refused <= 10
+
+
 def test_request_rate_cap_is_honoured(sandbox_factory, tap, tmp_path):
-    # a server allowing 25 requests a second, a client capped at 16: it is never refused
-    sandbox = sandbox_factory(contacts=1200, conversations=5, rate_limit=25)
+    # a server allowing 25 requests a second (and not saying so), a client capped at 16: it is
+    # never refused
+    sandbox = sandbox_factory(
+        contacts=1200, conversations=5, rate_limit=25, rate_limit_headers=False
+    )
     config = sandbox.config(
         token_store_path=str(tmp_path / "t.json"), max_requests_per_second=16.5, page_size=50
     )
