@@ -115,7 +115,7 @@ def test_killed_run_resumes_from_its_last_state_without_gaps(sandbox_factory, tm
         {"max_page_size": 37},
         {"page_base": 0, "max_page_size": 37},
         {"fault_rate": 0.1, "seed": 7},
-        {"rate_limit": 4},
+        {"rate_limit": 4, "rate_limit_headers": False},
     ],
     ids=["page-base-0", "clamped-37", "both", "faults", "rate-limited"],
 )
