@@ -226,10 +226,11 @@ class LiveSwitchStream(RESTStream[int]):
     def _generate_record_messages(
         self, record: dict
     ) -> Generator[singer.RecordMessage, None, None]:
-        """The SDK's record messages, without its per-record field selection pass when the
-        catalog selects every field (the usual case, and then a no-op that costs a tenth of a
-        zero-latency sync). Type conformance is off (see above), so the record goes out as is."""
-        if not self._every_field_selected:
+        """The SDK's record messages, without its per-record field selection and conformance
+        passes when both would leave the record as it is: every field selected (the usual
+        catalog) and conformance off. The selection pass alone costs a tenth of a zero-latency
+        sync."""
+        if not self._records_pass_unchanged:
             yield from super()._generate_record_messages(record)
             return
         time_extracted = utc_now()
@@ -244,10 +245,10 @@ class LiveSwitchStream(RESTStream[int]):
                 )
 
     @cached_property
-    def _every_field_selected(self) -> bool:
+    def _records_pass_unchanged(self) -> bool:
         # A breadcrumb missing from the mask inherits its parent's value, so all True here
         # means every field of every record is kept.
-        return all(self.mask.values())
+        return self.TYPE_CONFORMANCE_LEVEL == TypeConformanceLevel.NONE and all(self.mask.values())
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
