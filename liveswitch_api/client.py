@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -219,14 +220,9 @@ class ApiClient:
         while not walk.done:
             params = {wire.PAGE_PARAM: walk.page, wire.PAGE_SIZE_PARAM: page_size}
             if walk.probing:
-                records = self._probe(resource.path, params)
+                records = walk.probe_answer(
+                    partial(self.request, "GET", resource.path, params=params)
+                )
             else:
                 records = self.request("GET", resource.path, params=params)
             yield from walk.accept(records if isinstance(records, list) else None)
-
-    def _probe(self, path: str, params: Mapping[str, Any]) -> Any:
-        """One try at page 0: a server without one may refuse it in any way, all meaning "none"."""
-        try:
-            return self._attempt("GET", path, params, None)
-        except (FatalAPIError, RetriableAPIError, requests.exceptions.RequestException):
-            return None

@@ -8,14 +8,19 @@ other answers too (shared/liveswitch-api.md, "Robustness rules"):
 - a server that ignores `page`: the same page twice stops the walk, with a warning;
 - a 0-based server: after the last page, page 0 is asked for once. A 1-based server answers it
   with an error, `[]` or page 1 again (all ignored); a 0-based one with its real first page,
-  which is then emitted. Probing last, not first, keeps an error on page 0 harmless.
+  which is then emitted. Probing last, not first, keeps an error on page 0 harmless. A 429 or
+  a transient fault is no answer: the probe is retried like any page (`probe_answer`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from singer_sdk.exceptions import FatalAPIError
+
+from liveswitch_api.retry import RetriesExhaustedError
 
 PROBE_PAGE = 0
 FIRST_PAGE = 1
@@ -43,6 +48,26 @@ class PageWalk:
     def probing(self) -> bool:
         """True while the walk waits for page 0, whose errors mean "no such page"."""
         return not self.done and self.page == PROBE_PAGE
+
+    def probe_answer(self, fetch: Callable[[], Any]) -> Sequence[Record] | None:
+        """Page 0's records, from `fetch` (which sends it as any page is sent: through the
+        throttle, 429s and transient faults retried), or None for any refusal.
+
+        Every try failing is the one case where a 0-based server's first page may be lost, so
+        it is said in a warning rather than taken for "no page 0" in silence.
+        """
+        try:
+            body = fetch()
+        except RetriesExhaustedError as error:
+            self.logger.warning(
+                "%s: %s; if this server's pages start at 0, its first page was not read",
+                self.what,
+                error,
+            )
+            return None
+        except FatalAPIError:
+            return None  # a 1-based server refusing page 0
+        return body if isinstance(body, list) else None
 
     def accept(self, records: Sequence[Record] | None) -> Sequence[Record]:
         """Take the answer for `self.page` (None: the probe failed) and return what to emit."""

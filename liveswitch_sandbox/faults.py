@@ -25,6 +25,12 @@ class FaultPlan:
         self._seen: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
 
+    @classmethod
+    def seed_faulting_first(cls, rate: float, method: str, target: str) -> int:
+        """A seed whose first `method target` request is faulted at `rate`: for a test that
+        needs one particular request to fail once."""
+        return next(s for s in range(10_000) if cls(s, rate).decide(method, target))
+
     def decide(self, method: str, target: str) -> str | None:
         """The fault kind for this request (one of FAULT_KINDS), or None to serve it."""
         if self.rate <= 0:

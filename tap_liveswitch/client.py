@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import requests
 from singer_sdk import RESTStream
 from singer_sdk import singerlib as singer
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
@@ -137,7 +137,9 @@ class LiveSwitchStream(RESTStream[int]):
                 yield from walk.accept(list(self.parse_response(response)))
             for future in pending.values():
                 future.cancel()
-            yield from walk.accept(self._probe(context, walk.page))
+            yield from walk.accept(
+                walk.probe_answer(lambda: getattr(fetch(walk.page), _BODY, None))
+            )
 
     def _page_request(self, context: Context | None, page: int) -> requests.PreparedRequest:
         request = self.get_http_request(
@@ -149,17 +151,6 @@ class LiveSwitchStream(RESTStream[int]):
             params=request.encode_params(),
             headers=request.headers,
         )
-
-    def _probe(self, context: Context | None, page: int) -> list[dict] | None:
-        """One try at page 0: a 1-based server may refuse it in any way, all meaning "none"."""
-        try:
-            response = self.requests_session.send(
-                self.authenticator(self._page_request(context, page)), timeout=self.timeout
-            )
-            body = decode_json(response) if response.ok else None
-        except (RetriableAPIError, requests.exceptions.RequestException):
-            return None
-        return body if isinstance(body, list) else None
 
     @override
     def validate_response(self, response: requests.Response) -> None:

@@ -1,4 +1,5 @@
-"""PageWalk decisions, page by page (the wire behaviour is covered in tests/tap)."""
+"""PageWalk decisions, page by page (the tap's wire behaviour is covered in tests/tap), and the
+shared client's walk against a sandbox."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import logging
 
 import pytest
 
+from liveswitch_api import wire
+from liveswitch_api.client import ApiClient, ApiError
 from liveswitch_api.paging import PageWalk
+from liveswitch_api.retry import RetriesExhaustedError
+from liveswitch_sandbox.faults import FaultPlan
 
 LOGGER = logging.getLogger("test")
 
@@ -68,3 +73,36 @@ def test_shifted_echo_of_page_one_is_not_a_page_zero():
     # a 1-based server answering page 0 with page 1, after a record was created mid-walk
     emitted, _ = walk_through({1: page(0, 3), 2: page(3, 2), 0: page(1, 3)})
     assert emitted == ["0", "1", "2", "3", "4"]
+
+
+def test_probe_answer_takes_refusals_for_no_page_0(caplog):
+    walk = PageWalk("contacts", LOGGER)
+
+    def refused():
+        raise ApiError("GET /v1/contacts", 400, "The value '0' is not valid.")
+
+    assert walk.probe_answer(refused) is None
+    assert walk.probe_answer(lambda: {"not": "a page"}) is None
+    assert walk.probe_answer(lambda: page(0, 2)) == page(0, 2)
+    assert not caplog.records
+
+
+def test_probe_answer_says_when_every_try_failed(caplog):
+    walk = PageWalk("contacts", LOGGER)
+
+    def exhausted():
+        raise RetriesExhaustedError("GET /v1/contacts failed after 6 attempts: HTTP 503")
+
+    assert walk.probe_answer(exhausted) is None
+    assert "its first page was not read" in caplog.text
+    assert "after 6 attempts: HTTP 503" in caplog.text
+
+
+def test_the_clients_walk_survives_a_faulted_probe_on_a_zero_based_server(
+    sandbox_factory, tmp_path
+):
+    seed = FaultPlan.seed_faulting_first(0.2, "GET", "/v1/contacts?page=0&pageSize=100")
+    sandbox = sandbox_factory(contacts=230, conversations=0, page_base=0, fault_rate=0.2, seed=seed)
+    client = ApiClient.from_config(sandbox.config(token_store_path=str(tmp_path / "t.json")))
+    records = list(client.iter_records(wire.CONTACTS, 100))
+    assert len({r["id"] for r in records}) == 230

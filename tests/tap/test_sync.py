@@ -10,6 +10,7 @@ import pytest
 from singer_run import BIN, select_streams, write_json
 from singer_run import run_tap as run_tap_script
 
+from liveswitch_sandbox.faults import FaultPlan
 from liveswitch_sandbox.process import SandboxProcess
 
 
@@ -128,6 +129,15 @@ def test_paging_survives_the_unknowns(sandbox_factory, tap, options):
         assert len(set(ids)) == expected
 
 
+def test_a_faulted_probe_does_not_lose_a_zero_based_servers_first_page(sandbox_factory, tap):
+    # the contacts stream's page-0 probe is faulted the first time
+    seed = FaultPlan.seed_faulting_first(0.2, "GET", "/v1/contacts?page=0&pageSize=100")
+    sandbox = sandbox_factory(contacts=230, conversations=5, page_base=0, fault_rate=0.2, seed=seed)
+    result = tap(sandbox).check()
+    assert len(set(result.ids("contacts"))) == 230
+    assert "pages start at 0; read page 0 too" in result.stderr
+
+
 def test_server_ignoring_page_stops_with_a_warning(sandbox_factory, tap):
     sandbox = sandbox_factory(contacts=250, conversations=5, ignore_page=True)
     result = tap(sandbox).check()
@@ -142,7 +152,7 @@ def test_retries_are_logged_once_each_without_bodies(sandbox_factory, tap):
     result = tap(sandbox).check()
     faults = sum(sandbox.stats()["faults"].values())
     retries = [line for line in result.stderr.splitlines() if "; retry " in line]
-    # a faulted page-0 probe is not retried (any answer there means "no page 0")
+    # every retry is of a faulted request (the page-0 probe included), logged once
     assert 0 < len(retries) <= faults
     assert "Backing off" not in result.stderr  # the SDK's ERROR-level retry line is replaced
     assert all("WARNING" in line for line in retries)
