@@ -119,11 +119,12 @@ class Throttle:
 
     def observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """A requests response hook: remember the rate-limit window the answer reports."""
-        window = wire.rate_limit_window(response.headers, time.time())
+        now = time.time()
+        window = wire.rate_limit_window(response.headers, now)
         if window is None:
             return
         left, ends = window
-        if ends - time.time() > MAX_RETRY_AFTER_SECONDS:
+        if ends - now > MAX_RETRY_AFTER_SECONDS:
             return  # a daily quota, say: not waited for ahead of time; a 429 will say
         with self._changed:
             if ends > self._window_ends + SAME_WINDOW_SECONDS:
